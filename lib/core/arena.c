@@ -1,0 +1,102 @@
+/* arena.c - bump allocator over a chain of malloc'ed blocks. */
+#include "arena.h"
+
+#include "alloc.h"
+
+#include <stdint.h>
+#include <string.h>
+
+struct ct_arena_block {
+    struct ct_arena_block *next;
+    size_t size;
+    _Alignas(16) char data[];
+};
+
+void ct_arena_init(struct ct_arena *a, size_t block_min)
+{
+    memset(a, 0, sizeof(*a));
+    a->block_min = block_min ? block_min : 16384;
+}
+
+void ct_arena_deinit(struct ct_arena *a)
+{
+    struct ct_arena_block *b = a->head;
+    while (b) {
+        struct ct_arena_block *n = b->next;
+        ct_free(b);
+        b = n;
+    }
+    a->head = NULL;
+    a->cur = a->end = NULL;
+    a->total = 0;
+}
+
+void ct_arena_reset(struct ct_arena *a)
+{
+    if (!a->head)
+        return;
+    /* The oldest block is the last in the chain; keep it, free the others. */
+    struct ct_arena_block *b = a->head, *keep = NULL;
+    while (b) {
+        struct ct_arena_block *n = b->next;
+        if (!n)
+            keep = b;
+        else
+            ct_free(b);
+        b = n;
+    }
+    a->head = keep;
+    a->cur = keep->data;
+    a->end = keep->data + keep->size;
+    a->total = 0;
+}
+
+void *ct_arena_alloc(struct ct_arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (!n)
+        n = 16;
+    if ((size_t)(a->end - a->cur) < n || !a->cur) {
+        if (!a->block_min)
+            a->block_min = 16384;
+        size_t size = n > a->block_min ? n : a->block_min;
+        struct ct_arena_block *b = ct_xmalloc(sizeof(*b) + size);
+        b->size = size;
+        if (n > a->block_min && a->head && a->cur) {
+            /* A big allocation gets its own block behind the current one, so the rest of the
+             * current block stays usable. */
+            b->next = a->head->next;
+            a->head->next = b;
+            a->total += n;
+            return b->data;
+        }
+        b->next = a->head;
+        a->head = b;
+        a->cur = b->data;
+        a->end = b->data + size;
+    }
+    void *p = a->cur;
+    a->cur += n;
+    a->total += n;
+    return p;
+}
+
+void *ct_arena_zalloc(struct ct_arena *a, size_t n)
+{
+    void *p = ct_arena_alloc(a, n);
+    memset(p, 0, n);
+    return p;
+}
+
+char *ct_arena_strndup(struct ct_arena *a, const char *s, size_t n)
+{
+    char *d = ct_arena_alloc(a, n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *ct_arena_strdup(struct ct_arena *a, const char *s)
+{
+    return ct_arena_strndup(a, s, strlen(s));
+}

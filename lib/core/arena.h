@@ -1,0 +1,30 @@
+/* arena.h - bump allocator: many small allocations, freed together in one call.
+ *
+ * Used for a loaded document (its nodes live as long as the document) and, in mockd, for one
+ * request. Nothing allocated from an arena is freed on its own. */
+#pragma once
+
+#include <stddef.h>
+
+struct ct_arena_block;
+
+/** Fields are private; use the API. Zero-initialise or call ct_arena_init. */
+struct ct_arena {
+    struct ct_arena_block *head;
+    char *cur, *end;
+    size_t total;     /* bytes handed out, for limits and benchmarks */
+    size_t block_min; /* size of a fresh block */
+};
+
+void ct_arena_init(struct ct_arena *a, size_t block_min);
+/** Free every block; the arena may be reused afterwards. */
+void ct_arena_deinit(struct ct_arena *a);
+/** Keep the first block, forget the rest: cheap reuse for per-request arenas. */
+void ct_arena_reset(struct ct_arena *a);
+/** n bytes aligned to 16; borrowed: valid until the arena is reset or deinit. Never NULL. */
+void *ct_arena_alloc(struct ct_arena *a, size_t n);
+/** Zeroed variant of ct_arena_alloc. */
+void *ct_arena_zalloc(struct ct_arena *a, size_t n);
+/** Copy n bytes into the arena and add a NUL. */
+char *ct_arena_strndup(struct ct_arena *a, const char *s, size_t n);
+char *ct_arena_strdup(struct ct_arena *a, const char *s);

@@ -1,0 +1,206 @@
+/* diag.c - collecting and rendering located diagnostics, and did-you-mean suggestions. */
+#include "diag.h"
+
+#include "alloc.h"
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void ct_diags_init(struct ct_diags *d)
+{
+    memset(d, 0, sizeof(*d));
+}
+
+void ct_diags_clear(struct ct_diags *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        ct_free(d->v[i].msg);
+        ct_free(d->v[i].hint);
+        ct_free(d->v[i].instance_ptr);
+        ct_free(d->v[i].keyword_ptr);
+    }
+    d->n = 0;
+    d->nerrors = 0;
+    d->dropped = 0;
+}
+
+void ct_diags_deinit(struct ct_diags *d)
+{
+    ct_diags_clear(d);
+    ct_free(d->v);
+    d->v = NULL;
+    d->cap = 0;
+}
+
+static char *vfmt(const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        n = 0;
+    char *s = ct_xmalloc((size_t)n + 1);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+struct ct_diag *ct_diags_add(struct ct_diags *d, enum ct_sev sev, int code,
+                             const struct ct_source *src, uint32_t line, uint32_t col,
+                             const char *fmt, ...)
+{
+    if (sev == CT_SEV_ERROR)
+        d->nerrors++;
+    if (d->max && d->n >= d->max) {
+        d->dropped++;
+        return NULL;
+    }
+    d->v = ct_xgrow(d->v, &d->cap, d->n + 1, sizeof(*d->v));
+    struct ct_diag *g = &d->v[d->n++];
+    memset(g, 0, sizeof(*g));
+    g->sev = sev;
+    g->code = code;
+    g->src = src;
+    g->line = line;
+    g->col = col;
+    va_list ap;
+    va_start(ap, fmt);
+    g->msg = vfmt(fmt, ap);
+    va_end(ap);
+    return g;
+}
+
+void ct_diag_set_hint(struct ct_diag *diag, const char *fmt, ...)
+{
+    if (!diag)
+        return;
+    ct_free(diag->hint);
+    va_list ap;
+    va_start(ap, fmt);
+    diag->hint = vfmt(fmt, ap);
+    va_end(ap);
+}
+
+/* Find line `line` (1-based) in src; returns its start and length without the newline. */
+static bool find_line(const struct ct_source *src, uint32_t line, const char **start, size_t *len)
+{
+    const char *p = src->text, *end = src->text + src->len;
+    for (uint32_t l = 1; l < line; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return false;
+        p = nl + 1;
+    }
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    *start = p;
+    *len = (size_t)((nl ? nl : end) - p);
+    if (*len && p[*len - 1] == '\r')
+        (*len)--;
+    return true;
+}
+
+void ct_diag_render(const struct ct_diag *g, struct ct_buf *out, bool color)
+{
+    static const char *sevname[] = {"error", "warning", "note"};
+    static const char *sevcolor[] = {"\033[1;31m", "\033[1;35m", "\033[1;36m"};
+    const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
+    const char *name = g->src && g->src->name ? g->src->name : "<input>";
+    ct_buf_printf(out, "%s%s", bold, name);
+    if (g->line)
+        ct_buf_printf(out, ":%u:%u", g->line, g->col ? g->col : 1);
+    ct_buf_printf(out, ":%s %s%s:%s %s", reset, color ? sevcolor[g->sev] : "", sevname[g->sev],
+                  reset, g->msg);
+    if (g->code)
+        ct_buf_printf(out, " [%s]", ct_err_name(g->code));
+    ct_buf_addc(out, '\n');
+    const char *ls;
+    size_t ll;
+    if (g->src && g->src->text && g->line && find_line(g->src, g->line, &ls, &ll)) {
+        char num[16];
+        int w = snprintf(num, sizeof(num), "%u", g->line);
+        if (ll > 200)
+            ll = 200; /* minified JSON: keep the report readable */
+        ct_buf_printf(out, " %s | ", num);
+        /* Tabs become spaces so the caret lines up. */
+        for (size_t i = 0; i < ll; i++)
+            ct_buf_addc(out, ls[i] == '\t' ? ' ' : ls[i]);
+        ct_buf_addc(out, '\n');
+        ct_buf_printf(out, " %*s | ", w, "");
+        /* The column counts characters; advance over UTF-8 continuation bytes. */
+        uint32_t c = 1;
+        for (size_t i = 0; i < ll && c < g->col; i++) {
+            if (((unsigned char)ls[i] & 0xC0) != 0x80) {
+                ct_buf_addc(out, ' ');
+                c++;
+            }
+        }
+        while (c < g->col && c < 200) {
+            ct_buf_addc(out, ' ');
+            c++;
+        }
+        ct_buf_printf(out, "%s^%s\n", color ? "\033[1;32m" : "", reset);
+    }
+    if (g->hint)
+        ct_buf_printf(out, "%shint:%s %s\n", bold, reset, g->hint);
+}
+
+void ct_diags_render(const struct ct_diags *d, struct ct_buf *out, bool color)
+{
+    for (size_t i = 0; i < d->n; i++)
+        ct_diag_render(&d->v[i], out, color);
+    if (d->dropped)
+        ct_buf_printf(out, "(%zu more diagnostics not shown)\n", d->dropped);
+}
+
+/* Damerau-free Levenshtein distance, case-insensitive, bounded to short words. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 64;
+    size_t prev[64], cur[64];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            char ca = a[i - 1], cb = b[j - 1];
+            if (ca >= 'A' && ca <= 'Z')
+                ca = (char)(ca - 'A' + 'a');
+            if (cb >= 'A' && cb <= 'Z')
+                cb = (char)(cb - 'A' + 'a');
+            size_t cost = ca == cb ? 0 : 1;
+            size_t v = prev[j - 1] + cost;
+            if (prev[j] + 1 < v)
+                v = prev[j] + 1;
+            if (cur[j - 1] + 1 < v)
+                v = cur[j - 1] + 1;
+            cur[j] = v;
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+    }
+    return prev[lb];
+}
+
+const char *ct_did_you_mean(const char *word, const char *const *cand, size_t n)
+{
+    const char *best = NULL;
+    size_t bestd = (size_t)-1;
+    size_t wl = strlen(word);
+    for (size_t i = 0; i < n; i++) {
+        size_t d = distance(word, cand[i]);
+        if (d < bestd) {
+            bestd = d;
+            best = cand[i];
+        }
+    }
+    /* Close enough: a third of the word, at least one edit, at most three. */
+    size_t limit = wl / 3;
+    if (limit < 1)
+        limit = 1;
+    if (limit > 3)
+        limit = 3;
+    return bestd <= limit ? best : NULL;
+}

@@ -1,0 +1,293 @@
+/* node.c - lookups, JSON Pointer, structural equality and exact number comparison on ct_node. */
+#include "node.h"
+
+#include "core/alloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+struct ct_node *ct_obj_getn(const struct ct_node *obj, const char *key, size_t keylen)
+{
+    if (!obj || obj->kind != CT_OBJECT)
+        return NULL;
+    const struct ct_member *m = obj->u.members;
+    for (uint32_t i = 0; i < obj->len; i++)
+        if (m[i].key->len == keylen && memcmp(m[i].key->u.str, key, keylen) == 0)
+            return m[i].val;
+    return NULL;
+}
+
+struct ct_node *ct_obj_get(const struct ct_node *obj, const char *key)
+{
+    return ct_obj_getn(obj, key, strlen(key));
+}
+
+const struct ct_member *ct_obj_member(const struct ct_node *obj, const char *key)
+{
+    if (!obj || obj->kind != CT_OBJECT)
+        return NULL;
+    size_t kl = strlen(key);
+    for (uint32_t i = 0; i < obj->len; i++)
+        if (obj->u.members[i].key->len == kl && memcmp(obj->u.members[i].key->u.str, key, kl) == 0)
+            return &obj->u.members[i];
+    return NULL;
+}
+
+const char *ct_obj_str(const struct ct_node *obj, const char *key)
+{
+    const struct ct_node *v = ct_obj_get(obj, key);
+    return v && v->kind == CT_STRING ? v->u.str : NULL;
+}
+
+bool ct_obj_true(const struct ct_node *obj, const char *key)
+{
+    const struct ct_node *v = ct_obj_get(obj, key);
+    return v && v->kind == CT_BOOL && (v->flags & CT_NF_TRUE);
+}
+
+static int hexv(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+struct ct_node *ct_pointer_get(const struct ct_node *root, const char *ptr, size_t len,
+                               bool percent)
+{
+    const struct ct_node *cur = root;
+    size_t i = 0;
+    char stackbuf[256];
+    while (cur && i < len) {
+        if (ptr[i] != '/')
+            return NULL;
+        i++;
+        size_t s = i;
+        while (i < len && ptr[i] != '/')
+            i++;
+        /* Decode the token into a scratch buffer. */
+        size_t tl = i - s;
+        char *tok = tl < sizeof(stackbuf) ? stackbuf : ct_xmalloc(tl + 1);
+        size_t o = 0;
+        for (size_t j = s; j < i; j++) {
+            char c = ptr[j];
+            if (percent && c == '%' && j + 2 < i && hexv(ptr[j + 1]) >= 0 &&
+                hexv(ptr[j + 2]) >= 0) {
+                c = (char)(hexv(ptr[j + 1]) * 16 + hexv(ptr[j + 2]));
+                j += 2;
+            }
+            tok[o++] = c;
+        }
+        /* ~1 and ~0 are decoded after percent-decoding, as RFC 6901 section 6 says. */
+        size_t w = 0;
+        for (size_t r = 0; r < o; r++) {
+            if (tok[r] == '~' && r + 1 < o && (tok[r + 1] == '0' || tok[r + 1] == '1')) {
+                tok[w++] = tok[r + 1] == '0' ? '~' : '/';
+                r++;
+            } else {
+                tok[w++] = tok[r];
+            }
+        }
+        tok[w] = 0;
+        const struct ct_node *next = NULL;
+        if (cur->kind == CT_OBJECT) {
+            next = ct_obj_getn(cur, tok, w);
+        } else if (cur->kind == CT_ARRAY) {
+            /* Array index: digits only, no leading zeros. */
+            bool ok = w > 0 && (w == 1 || tok[0] != '0');
+            size_t idx = 0;
+            for (size_t r = 0; ok && r < w; r++) {
+                if (tok[r] < '0' || tok[r] > '9' || idx > 100000000)
+                    ok = false;
+                else
+                    idx = idx * 10 + (size_t)(tok[r] - '0');
+            }
+            if (ok && idx < cur->len)
+                next = cur->u.items[idx];
+        }
+        if (tok != stackbuf)
+            ct_free(tok);
+        cur = next;
+    }
+    return (struct ct_node *)cur;
+}
+
+void ct_pointer_append(struct ct_buf *ptr, const char *tok, size_t len)
+{
+    ct_buf_addc(ptr, '/');
+    for (size_t i = 0; i < len; i++) {
+        if (tok[i] == '~')
+            ct_buf_add(ptr, "~0", 2);
+        else if (tok[i] == '/')
+            ct_buf_add(ptr, "~1", 2);
+        else
+            ct_buf_addc(ptr, tok[i]);
+    }
+}
+
+/* --- numbers ---------------------------------------------------------------------------- */
+
+bool ct_decimal_from_node(const struct ct_node *n, struct ct_decimal *d)
+{
+    if (!n || n->kind != CT_NUMBER)
+        return false;
+    const char *p = n->u.text, *end = n->u.text + n->len;
+    d->neg = false;
+    d->overflow = false;
+    d->ndigits = 0;
+    d->exp = 0;
+    if (p < end && (*p == '-' || *p == '+')) {
+        d->neg = *p == '-';
+        p++;
+    }
+    int64_t intlen = 0;
+    bool seen_point = false;
+    bool leading = true;
+    for (; p < end; p++) {
+        char c = *p;
+        if (c == '.') {
+            seen_point = true;
+            continue;
+        }
+        if (c < '0' || c > '9')
+            break;
+        if (leading && c == '0') {
+            /* Leading zeros shift the exponent only after the point. */
+            if (seen_point)
+                intlen--;
+            continue;
+        }
+        leading = false;
+        if (!seen_point)
+            intlen++;
+        if (d->ndigits < sizeof(d->digits))
+            d->digits[d->ndigits++] = c;
+        else if (c != '0')
+            d->overflow = true;
+    }
+    int64_t e = 0;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool eneg = false;
+        if (p < end && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        for (; p < end && *p >= '0' && *p <= '9'; p++)
+            if (e < 100000000)
+                e = e * 10 + (*p - '0');
+        if (eneg)
+            e = -e;
+    }
+    while (d->ndigits && d->digits[d->ndigits - 1] == '0')
+        d->ndigits--;
+    d->exp = d->ndigits ? intlen + e : 0;
+    if (!d->ndigits)
+        d->neg = false;
+    return true;
+}
+
+int ct_decimal_cmp(const struct ct_decimal *a, const struct ct_decimal *b)
+{
+    if (!a->ndigits && !b->ndigits)
+        return 0;
+    int sa = a->ndigits ? (a->neg ? -1 : 1) : 0;
+    int sb = b->ndigits ? (b->neg ? -1 : 1) : 0;
+    if (sa != sb)
+        return sa < sb ? -1 : 1;
+    int mag;
+    if (a->exp != b->exp) {
+        mag = a->exp < b->exp ? -1 : 1;
+    } else {
+        uint32_t n = a->ndigits < b->ndigits ? a->ndigits : b->ndigits;
+        int c = memcmp(a->digits, b->digits, n);
+        if (c)
+            mag = c < 0 ? -1 : 1;
+        else
+            mag = a->ndigits == b->ndigits ? 0 : (a->ndigits < b->ndigits ? -1 : 1);
+    }
+    return sa < 0 ? -mag : mag;
+}
+
+int ct_num_cmp(const struct ct_node *a, const struct ct_node *b)
+{
+    if ((a->flags & CT_NF_EXACT) && (b->flags & CT_NF_EXACT))
+        return a->num < b->num ? -1 : (a->num > b->num);
+    /* Different doubles mean different values unless rounding made them collide. */
+    if (a->num != b->num && isfinite(a->num) && isfinite(b->num) &&
+        fabs(a->num - b->num) > 1e-9 * fabs(a->num) && fabs(a->num) < 1e300)
+        return a->num < b->num ? -1 : 1;
+    struct ct_decimal da, db;
+    ct_decimal_from_node(a, &da);
+    ct_decimal_from_node(b, &db);
+    if (da.overflow || db.overflow)
+        return a->num < b->num ? -1 : (a->num > b->num);
+    return ct_decimal_cmp(&da, &db);
+}
+
+bool ct_num_is_integer(const struct ct_node *n)
+{
+    if (n->kind != CT_NUMBER)
+        return false;
+    if (n->flags & (CT_NF_INT | CT_NF_EXACT))
+        return (n->flags & CT_NF_INT) || n->num == floor(n->num);
+    struct ct_decimal d;
+    ct_decimal_from_node(n, &d);
+    return d.ndigits == 0 || (int64_t)d.ndigits <= d.exp;
+}
+
+const char *ct_node_type_name(const struct ct_node *n)
+{
+    switch (n->kind) {
+    case CT_NULL:
+        return "null";
+    case CT_BOOL:
+        return "boolean";
+    case CT_NUMBER:
+        return ct_num_is_integer(n) ? "integer" : "number";
+    case CT_STRING:
+        return "string";
+    case CT_ARRAY:
+        return "array";
+    default:
+        return "object";
+    }
+}
+
+bool ct_node_equal(const struct ct_node *a, const struct ct_node *b)
+{
+    if (a == b)
+        return true;
+    if (a->kind != b->kind)
+        return false;
+    switch (a->kind) {
+    case CT_NULL:
+        return true;
+    case CT_BOOL:
+        return (a->flags & CT_NF_TRUE) == (b->flags & CT_NF_TRUE);
+    case CT_NUMBER:
+        return ct_num_cmp(a, b) == 0;
+    case CT_STRING:
+        return a->len == b->len && memcmp(a->u.str, b->u.str, a->len) == 0;
+    case CT_ARRAY:
+        if (a->len != b->len)
+            return false;
+        for (uint32_t i = 0; i < a->len; i++)
+            if (!ct_node_equal(a->u.items[i], b->u.items[i]))
+                return false;
+        return true;
+    default:
+        if (a->len != b->len)
+            return false;
+        for (uint32_t i = 0; i < a->len; i++) {
+            const struct ct_member *m = &a->u.members[i];
+            const struct ct_node *o = ct_obj_getn(b, m->key->u.str, m->key->len);
+            if (!o || !ct_node_equal(m->val, o))
+                return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,130 @@
+/* node.h - the document tree shared by the loader, the validator, mockd and runner.
+ *
+ * Every value that comes from a file or a request body is a struct ct_node. A node knows where it
+ * came from (source, 1-based line and column), numbers keep their literal text beside the double so
+ * big integers and decimals compare exactly, and objects keep their members in document order with
+ * key nodes (so a duplicate or misspelt key can be located).
+ *
+ * Nodes live in the arena of whoever parsed them (a docset, a request) and are immutable after
+ * parsing; YAML aliases make the tree a DAG (an aliased node is shared, never copied). */
+#pragma once
+
+#include "core/arena.h"
+#include "core/diag.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum ct_kind { CT_NULL, CT_BOOL, CT_NUMBER, CT_STRING, CT_ARRAY, CT_OBJECT };
+
+enum {
+    CT_NF_TRUE = 1 << 0,   /* CT_BOOL: the value is true */
+    CT_NF_INT = 1 << 1,    /* CT_NUMBER: the literal has no fraction or exponent */
+    CT_NF_EXACT = 1 << 2,  /* CT_NUMBER: the double is exactly the literal's value */
+    CT_NF_NEG = 1 << 3,    /* CT_NUMBER: the literal starts with '-' */
+};
+
+struct ct_node;
+
+struct ct_member {
+    struct ct_node *key; /* CT_STRING */
+    struct ct_node *val;
+};
+
+/** Fields are read directly (they are the hot path); nodes are never changed after parsing. */
+struct ct_node {
+    uint8_t kind;  /* enum ct_kind */
+    uint8_t flags; /* CT_NF_* */
+    uint32_t line, col;
+    uint32_t len; /* string: bytes; number: literal length; array: items; object: members */
+    union {
+        const char *str;           /* CT_STRING: NUL-terminated, may hold NULs inside */
+        struct ct_node **items;    /* CT_ARRAY */
+        struct ct_member *members; /* CT_OBJECT */
+        const char *text;          /* CT_NUMBER: the literal, normalised to JSON syntax */
+    } u;
+    double num; /* CT_NUMBER: nearest double */
+    const struct ct_source *src;
+};
+
+/** Limits applied by both parsers. */
+struct ct_parse_limits {
+    size_t max_bytes;   /* refuse larger input (0 = 64 MiB) */
+    uint32_t max_depth; /* nesting of arrays and objects (0 = 256) */
+    size_t max_nodes;   /* YAML: expanded node count with aliases (0 = 4,000,000) */
+};
+
+/** Parse JSON text into nodes allocated in `arena`. On error returns NULL and adds one located
+ * diagnostic. `src` is borrowed and must outlive the nodes (it names them). The result is
+ * borrowed from the arena. */
+struct ct_node *ct_json_parse(struct ct_arena *arena, const struct ct_source *src,
+                              const struct ct_parse_limits *lim, struct ct_diags *diags);
+
+/** Parse YAML 1.2 (core schema) text; same contract as ct_json_parse. */
+struct ct_node *ct_yaml_parse(struct ct_arena *arena, const struct ct_source *src,
+                              const struct ct_parse_limits *lim, struct ct_diags *diags);
+
+/** JSON when the text starts (after blanks) with '{' or '[', YAML otherwise. */
+struct ct_node *ct_doc_parse(struct ct_arena *arena, const struct ct_source *src,
+                             const struct ct_parse_limits *lim, struct ct_diags *diags);
+
+/* --- lookups --------------------------------------------------------------------------- */
+
+/** Member value for key, or NULL (also for non-objects). Borrowed. */
+struct ct_node *ct_obj_getn(const struct ct_node *obj, const char *key, size_t keylen);
+struct ct_node *ct_obj_get(const struct ct_node *obj, const char *key);
+/** The member (key and value) for key, or NULL. */
+const struct ct_member *ct_obj_member(const struct ct_node *obj, const char *key);
+/** The string value of key if it is a string, else NULL. */
+const char *ct_obj_str(const struct ct_node *obj, const char *key);
+/** True if key exists and is boolean true. */
+bool ct_obj_true(const struct ct_node *obj, const char *key);
+
+/** Follow a JSON Pointer ("" is the node itself; "/a/b~1c/0"), decoding ~0, ~1 and, when
+ * `percent` is set, %XX escapes (URI fragments). NULL when a segment is missing. */
+struct ct_node *ct_pointer_get(const struct ct_node *root, const char *ptr, size_t len,
+                               bool percent);
+
+/** Append one reference token to a pointer, escaping '~' and '/'. */
+void ct_pointer_append(struct ct_buf *ptr, const char *tok, size_t len);
+
+/** Structural equality as JSON Schema defines it: 1 equals 1.0, object member order does not
+ * matter, strings compare byte for byte. */
+bool ct_node_equal(const struct ct_node *a, const struct ct_node *b);
+
+/** Compare two numbers exactly, from their literals when the doubles are not exact.
+ * Returns <0, 0, >0. */
+int ct_num_cmp(const struct ct_node *a, const struct ct_node *b);
+/** True if the number is mathematically an integer (1.0 and 1e2 are). */
+bool ct_num_is_integer(const struct ct_node *n);
+
+/** Name of a kind as JSON Schema says it ("null", "boolean", "number", "string", ...). For
+ * numbers that are integers, "integer". */
+const char *ct_node_type_name(const struct ct_node *n);
+
+/* --- output --------------------------------------------------------------------------- */
+
+/** Serialise as JSON; pretty=true indents by two spaces. Numbers keep their literal text. */
+void ct_json_emit(const struct ct_node *n, struct ct_buf *out, bool pretty);
+/** Serialise as block-style YAML 1.2 that reads back to the same tree. */
+void ct_yaml_emit(const struct ct_node *n, struct ct_buf *out);
+/** Append s as a JSON string literal with quotes. */
+void ct_json_emit_string(struct ct_buf *out, const char *s, size_t len);
+
+/* --- exact decimals ------------------------------------------------------------------- */
+
+/** A number as sign, significant digits and exponent: value = 0.DIGITS x 10^exp. Zero has
+ * ndigits == 0. Trailing zeros are stripped, so equal values have equal forms. */
+struct ct_decimal {
+    bool neg;
+    bool overflow; /* more than 160 significant digits: only the double is usable */
+    uint32_t ndigits;
+    int64_t exp;
+    char digits[160];
+};
+
+/** Decode a number node's literal. Returns false for non-numbers. */
+bool ct_decimal_from_node(const struct ct_node *n, struct ct_decimal *d);
+/** Compare exactly; <0, 0, >0. */
+int ct_decimal_cmp(const struct ct_decimal *a, const struct ct_decimal *b);

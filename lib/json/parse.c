@@ -1,0 +1,618 @@
+/* parse.c - a JSON (RFC 8259) parser that builds ct_node trees in an arena.
+ *
+ * Written by hand rather than taken from jansson because the project needs what a general DOM does
+ * not keep: the line and column of every value (for located errors), the exact text of every number
+ * (integers beyond 2^53, decimal multipleOf), duplicate-key errors that name the second key, and
+ * an allocation pattern that suits a request's arena (see docs/ARCHITECTURE.md).
+ *
+ * It does not accept comments, trailing commas, NaN or lone surrogates. The text must be followed
+ * by a NUL byte (text[len] == 0); a NUL inside the text is a syntax error. */
+#include "node.h"
+
+#include "core/alloc.h"
+#include "core/err.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct parser {
+    struct ct_arena *arena;
+    const struct ct_source *src;
+    struct ct_diags *diags;
+    const char *p, *end, *line_start;
+    uint32_t line;
+    size_t line_extra; /* UTF-8 continuation bytes seen on this line: column counts characters */
+    uint32_t depth, max_depth;
+    /* A stack of pending children shared by all open containers. */
+    void **stack;
+    size_t nstack, capstack;
+    bool failed;
+};
+
+static uint32_t col_of(const struct parser *ps, const char *at)
+{
+    return (uint32_t)((size_t)(at - ps->line_start) - ps->line_extra + 1);
+}
+
+static void fail_at(struct parser *ps, const char *at, int code, const char *what)
+{
+    if (ps->failed)
+        return;
+    ps->failed = true;
+    const char *found;
+    char tmp[32];
+    if (at >= ps->end) {
+        found = "end of input";
+    } else {
+        unsigned char c = (unsigned char)*at;
+        if (c >= 0x20 && c < 0x7f) {
+            tmp[0] = '\'';
+            tmp[1] = (char)c;
+            tmp[2] = '\'';
+            tmp[3] = 0;
+            found = tmp;
+        } else if (c == '\n') {
+            found = "a line break";
+        } else {
+            static const char hex[] = "0123456789abcdef";
+            memcpy(tmp, "byte 0x", 7);
+            tmp[7] = hex[c >> 4];
+            tmp[8] = hex[c & 15];
+            tmp[9] = 0;
+            found = tmp;
+        }
+    }
+    uint32_t col = at >= ps->line_start ? col_of(ps, at) : 1;
+    ct_diags_add(ps->diags, CT_SEV_ERROR, code, ps->src, ps->line, col, "%s, found %s", what,
+                 found);
+}
+
+static void skip_ws(struct parser *ps)
+{
+    const char *p = ps->p;
+    for (;;) {
+        char c = *p;
+        if (c == ' ' || c == '\t' || c == '\r') {
+            p++;
+        } else if (c == '\n') {
+            p++;
+            ps->line++;
+            ps->line_start = p;
+            ps->line_extra = 0;
+        } else {
+            break;
+        }
+    }
+    ps->p = p;
+}
+
+static struct ct_node *new_node(struct parser *ps, enum ct_kind kind, const char *at)
+{
+    struct ct_node *n = ct_arena_alloc(ps->arena, sizeof(*n));
+    n->kind = (uint8_t)kind;
+    n->flags = 0;
+    n->line = ps->line;
+    n->col = col_of(ps, at);
+    n->len = 0;
+    n->u.str = NULL;
+    n->num = 0;
+    n->src = ps->src;
+    return n;
+}
+
+static void push(struct parser *ps, void *v)
+{
+    if (ps->nstack == ps->capstack)
+        ps->stack = ct_xgrow(ps->stack, &ps->capstack, ps->nstack + 1, sizeof(void *));
+    ps->stack[ps->nstack++] = v;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int read_hex4(const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+static size_t put_utf8(char *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Length of a valid UTF-8 sequence starting at p (first byte >= 0x80), or 0. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t n;
+    uint32_t min;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if ((size_t)(end - p) < n)
+        return 0;
+    uint32_t cp = c & (0xFF >> (n + 1));
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+/* Parse a string starting at the opening quote; returns the node or NULL. */
+static struct ct_node *parse_string(struct parser *ps)
+{
+    const char *start = ps->p;
+    struct ct_node *n = new_node(ps, CT_STRING, start);
+    const char *p = start + 1;
+    /* First pass: find the end, validate, and learn whether there are escapes. */
+    bool escapes = false;
+    size_t extra = 0;
+    for (;;) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            escapes = true;
+            p++;
+            if (p >= ps->end) {
+                fail_at(ps, p, CT_E_SYNTAX, "unterminated string: expected '\"'");
+                return NULL;
+            }
+            p++;
+            continue;
+        }
+        if (c < 0x20) {
+            if (p >= ps->end)
+                fail_at(ps, p, CT_E_SYNTAX, "unterminated string: expected '\"'");
+            else
+                fail_at(ps, p, CT_E_SYNTAX,
+                        "control character in string: expected it escaped (\\n, \\t, \\u00XX)");
+            return NULL;
+        }
+        if (c >= 0x80) {
+            size_t k = utf8_seq((const unsigned char *)p, (const unsigned char *)ps->end);
+            if (!k) {
+                ps->line_extra += extra;
+                fail_at(ps, p, CT_E_ENCODING, "invalid UTF-8 in string");
+                return NULL;
+            }
+            p += k;
+            extra += k - 1;
+            continue;
+        }
+        p++;
+    }
+    size_t rawlen = (size_t)(p - start - 1);
+    char *out = ct_arena_alloc(ps->arena, rawlen + 1);
+    if (!escapes) {
+        memcpy(out, start + 1, rawlen);
+        out[rawlen] = 0;
+        n->u.str = out;
+        n->len = (uint32_t)rawlen;
+        ps->line_extra += extra;
+        ps->p = p + 1;
+        return n;
+    }
+    /* Second pass: decode escapes. Output is never longer than the input. */
+    const char *q = start + 1;
+    size_t o = 0;
+    while (q < p) {
+        if (*q != '\\') {
+            out[o++] = *q++;
+            continue;
+        }
+        q++;
+        char e = *q++;
+        switch (e) {
+        case '"': out[o++] = '"'; break;
+        case '\\': out[o++] = '\\'; break;
+        case '/': out[o++] = '/'; break;
+        case 'b': out[o++] = '\b'; break;
+        case 'f': out[o++] = '\f'; break;
+        case 'n': out[o++] = '\n'; break;
+        case 'r': out[o++] = '\r'; break;
+        case 't': out[o++] = '\t'; break;
+        case 'u': {
+            int v = read_hex4(q);
+            if (v < 0) {
+                fail_at(ps, q - 2, CT_E_SYNTAX, "bad \\u escape: expected four hex digits");
+                return NULL;
+            }
+            uint32_t cp = (uint32_t)v;
+            q += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                int lo = (q[0] == '\\' && q[1] == 'u') ? read_hex4(q + 2) : -1;
+                if (lo < 0xDC00 || lo > 0xDFFF) {
+                    fail_at(ps, q - 6, CT_E_ENCODING,
+                            "lone high surrogate: expected a \\uDC00-\\uDFFF escape after it");
+                    return NULL;
+                }
+                cp = 0x10000 + ((cp - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+                q += 6;
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                fail_at(ps, q - 6, CT_E_ENCODING, "lone low surrogate in \\u escape");
+                return NULL;
+            }
+            o += put_utf8(out + o, cp);
+            break;
+        }
+        default:
+            fail_at(ps, q - 2, CT_E_SYNTAX,
+                    "unknown escape: expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u");
+            return NULL;
+        }
+    }
+    out[o] = 0;
+    n->u.str = out;
+    n->len = (uint32_t)o;
+    ps->line_extra += extra;
+    ps->p = p + 1;
+    return n;
+}
+
+static struct ct_node *parse_number(struct parser *ps)
+{
+    const char *start = ps->p, *p = start;
+    struct ct_node *n = new_node(ps, CT_NUMBER, start);
+    bool neg = false;
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        while (*p >= '0' && *p <= '9')
+            p++;
+    } else {
+        fail_at(ps, p, CT_E_SYNTAX, "expected a digit");
+        return NULL;
+    }
+    size_t intdigits = (size_t)(p - start) - (neg ? 1 : 0);
+    bool isint = true;
+    if (*p == '.') {
+        isint = false;
+        p++;
+        if (!(*p >= '0' && *p <= '9')) {
+            fail_at(ps, p, CT_E_SYNTAX, "expected a digit after '.'");
+            return NULL;
+        }
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        isint = false;
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!(*p >= '0' && *p <= '9')) {
+            fail_at(ps, p, CT_E_SYNTAX, "expected a digit in the exponent");
+            return NULL;
+        }
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    n->u.text = start;
+    n->len = (uint32_t)(p - start);
+    n->flags = (uint8_t)((isint ? CT_NF_INT : 0) | (neg ? CT_NF_NEG : 0));
+    if (isint && intdigits <= 15) {
+        /* Fast and exact: at most 15 digits always fit a double. */
+        int64_t v = 0;
+        for (const char *d = start + (neg ? 1 : 0); d < p; d++)
+            v = v * 10 + (*d - '0');
+        n->num = (double)(neg ? -v : v);
+        n->flags |= CT_NF_EXACT;
+    } else {
+        n->num = strtod(start, NULL);
+    }
+    ps->p = p;
+    return n;
+}
+
+static bool lit(struct parser *ps, const char *word, size_t len)
+{
+    if ((size_t)(ps->end - ps->p) >= len && memcmp(ps->p, word, len) == 0) {
+        ps->p += len;
+        return true;
+    }
+    return false;
+}
+
+static void check_duplicates(struct parser *ps, struct ct_node *obj);
+static struct ct_node *parse_value(struct parser *ps);
+
+static struct ct_node *parse_container(struct parser *ps, bool is_obj)
+{
+    const char *start = ps->p;
+    struct ct_node *n = new_node(ps, is_obj ? CT_OBJECT : CT_ARRAY, start);
+    if (++ps->depth > ps->max_depth) {
+        fail_at(ps, start, CT_E_DEPTH, "nesting too deep: expected at most the depth limit");
+        ct_diag_set_hint(&ps->diags->v[ps->diags->n - 1], "the limit is %u levels", ps->max_depth);
+        return NULL;
+    }
+    ps->p++;
+    size_t base = ps->nstack;
+    skip_ws(ps);
+    char close = is_obj ? '}' : ']';
+    if (*ps->p == close) {
+        ps->p++;
+    } else {
+        for (;;) {
+            skip_ws(ps);
+            if (is_obj) {
+                if (*ps->p != '"') {
+                    fail_at(ps, ps->p, CT_E_SYNTAX, "expected a '\"' to start a member name");
+                    return NULL;
+                }
+                struct ct_node *k = parse_string(ps);
+                if (!k)
+                    return NULL;
+                skip_ws(ps);
+                if (*ps->p != ':') {
+                    fail_at(ps, ps->p, CT_E_SYNTAX, "expected ':' after the member name");
+                    return NULL;
+                }
+                ps->p++;
+                push(ps, k);
+            }
+            skip_ws(ps);
+            struct ct_node *v = parse_value(ps);
+            if (!v)
+                return NULL;
+            push(ps, v);
+            skip_ws(ps);
+            if (*ps->p == ',') {
+                ps->p++;
+                continue;
+            }
+            if (*ps->p == close) {
+                ps->p++;
+                break;
+            }
+            fail_at(ps, ps->p, CT_E_SYNTAX,
+                    is_obj ? "expected ',' or '}' after a member" : "expected ',' or ']' after an item");
+            return NULL;
+        }
+    }
+    size_t count = ps->nstack - base;
+    if (is_obj) {
+        n->len = (uint32_t)(count / 2);
+        struct ct_member *m = ct_arena_alloc(ps->arena, n->len * sizeof(*m));
+        for (size_t i = 0; i < n->len; i++) {
+            m[i].key = ps->stack[base + 2 * i];
+            m[i].val = ps->stack[base + 2 * i + 1];
+        }
+        n->u.members = m;
+        ps->nstack = base;
+        check_duplicates(ps, n);
+        if (ps->failed)
+            return NULL;
+    } else {
+        n->len = (uint32_t)count;
+        struct ct_node **items = ct_arena_alloc(ps->arena, count * sizeof(*items));
+        memcpy(items, ps->stack + base, count * sizeof(*items));
+        n->u.items = items;
+        ps->nstack = base;
+    }
+    ps->depth--;
+    return n;
+}
+
+static struct ct_node *parse_value(struct parser *ps)
+{
+    const char *at = ps->p;
+    switch (*at) {
+    case '{':
+        return parse_container(ps, true);
+    case '[':
+        return parse_container(ps, false);
+    case '"':
+        return parse_string(ps);
+    case 't':
+        if (lit(ps, "true", 4)) {
+            struct ct_node *n = new_node(ps, CT_BOOL, at);
+            n->flags = CT_NF_TRUE;
+            return n;
+        }
+        break;
+    case 'f':
+        if (lit(ps, "false", 5))
+            return new_node(ps, CT_BOOL, at);
+        break;
+    case 'n':
+        if (lit(ps, "null", 4))
+            return new_node(ps, CT_NULL, at);
+        break;
+    default:
+        if (*at == '-' || (*at >= '0' && *at <= '9'))
+            return parse_number(ps);
+        break;
+    }
+    fail_at(ps, at, CT_E_SYNTAX, "expected a JSON value (object, array, string, number, "
+                                 "true, false or null)");
+    return NULL;
+}
+
+/* --- duplicate keys ---------------------------------------------------------------------- */
+
+struct keyref {
+    uint64_t hash;
+    uint32_t idx;
+    const struct ct_node *key;
+};
+
+static uint64_t fnv(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static int keyref_cmp(const void *a, const void *b)
+{
+    const struct keyref *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    if (x->key->len != y->key->len)
+        return x->key->len < y->key->len ? -1 : 1;
+    int c = memcmp(x->key->u.str, y->key->u.str, x->key->len);
+    if (c)
+        return c;
+    return x->idx < y->idx ? -1 : (x->idx > y->idx);
+}
+
+/* Returns the index of the first member whose key repeats an earlier one, or -1. Shared with
+ * the YAML loader through ct__obj_find_duplicate. */
+long ct__obj_find_duplicate(const struct ct_node *obj, long *first);
+long ct__obj_find_duplicate(const struct ct_node *obj, long *first)
+{
+    uint32_t n = obj->len;
+    const struct ct_member *m = obj->u.members;
+    if (n < 2)
+        return -1;
+    if (n <= 16) {
+        for (uint32_t j = 1; j < n; j++)
+            for (uint32_t i = 0; i < j; i++)
+                if (m[i].key->len == m[j].key->len &&
+                    memcmp(m[i].key->u.str, m[j].key->u.str, m[j].key->len) == 0) {
+                    *first = i;
+                    return j;
+                }
+        return -1;
+    }
+    struct keyref *r = ct_xmalloc(n * sizeof(*r));
+    for (uint32_t i = 0; i < n; i++) {
+        r[i].hash = fnv(m[i].key->u.str, m[i].key->len);
+        r[i].idx = i;
+        r[i].key = m[i].key;
+    }
+    qsort(r, n, sizeof(*r), keyref_cmp);
+    long dup = -1;
+    for (uint32_t i = 1; i < n; i++) {
+        if (r[i].hash == r[i - 1].hash && r[i].key->len == r[i - 1].key->len &&
+            memcmp(r[i].key->u.str, r[i - 1].key->u.str, r[i].key->len) == 0) {
+            /* Report the earliest repetition in document order. */
+            if (dup < 0 || r[i].idx < (uint32_t)dup) {
+                dup = r[i].idx;
+                *first = r[i - 1].idx;
+            }
+        }
+    }
+    ct_free(r);
+    return dup;
+}
+
+static void check_duplicates(struct parser *ps, struct ct_node *obj)
+{
+    long first = -1;
+    long d = ct__obj_find_duplicate(obj, &first);
+    if (d < 0)
+        return;
+    const struct ct_node *k = obj->u.members[d].key;
+    const struct ct_node *f = obj->u.members[first].key;
+    ps->failed = true;
+    struct ct_diag *g = ct_diags_add(ps->diags, CT_SEV_ERROR, CT_E_DUPKEY, ps->src, k->line, k->col,
+                                     "duplicate key '%s': expected each key once per object",
+                                     k->u.str);
+    ct_diag_set_hint(g, "first defined at line %u, column %u", f->line, f->col);
+}
+
+/* --- entry points --------------------------------------------------------------------------- */
+
+struct ct_node *ct_json_parse(struct ct_arena *arena, const struct ct_source *src,
+                              const struct ct_parse_limits *lim, struct ct_diags *diags)
+{
+    size_t max_bytes = lim && lim->max_bytes ? lim->max_bytes : (size_t)64 << 20;
+    struct parser ps = {
+        .arena = arena,
+        .src = src,
+        .diags = diags,
+        .p = src->text,
+        .end = src->text + src->len,
+        .line_start = src->text,
+        .line = 1,
+        .max_depth = lim && lim->max_depth ? lim->max_depth : 256,
+    };
+    if (src->len > max_bytes) {
+        ct_diags_add(diags, CT_SEV_ERROR, CT_E_TOOBIG, src, 0, 0,
+                     "document is %zu bytes: expected at most %zu", src->len, max_bytes);
+        return NULL;
+    }
+    /* A UTF-8 byte order mark is tolerated at the very start. */
+    if (src->len >= 3 && memcmp(src->text, "\xEF\xBB\xBF", 3) == 0)
+        ps.p += 3, ps.line_start += 3;
+    skip_ws(&ps);
+    struct ct_node *root = parse_value(&ps);
+    if (root) {
+        skip_ws(&ps);
+        if (ps.p != ps.end) {
+            fail_at(&ps, ps.p, CT_E_SYNTAX, "expected end of input after the JSON value");
+            root = NULL;
+        }
+    }
+    ct_free(ps.stack);
+    return root;
+}
+
+struct ct_node *ct_doc_parse(struct ct_arena *arena, const struct ct_source *src,
+                             const struct ct_parse_limits *lim, struct ct_diags *diags)
+{
+    size_t i = 0;
+    if (src->len >= 3 && memcmp(src->text, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    while (i < src->len && (src->text[i] == ' ' || src->text[i] == '\t' || src->text[i] == '\n' ||
+                            src->text[i] == '\r'))
+        i++;
+    if (i < src->len && (src->text[i] == '{' || src->text[i] == '['))
+        return ct_json_parse(arena, src, lim, diags);
+    return ct_yaml_parse(arena, src, lim, diags);
+}
