@@ -158,7 +158,7 @@ int main(int argc, char **argv)
     struct mockd_spec spec = {0};
     rc = load_spec(&cfg, &spec);
     if (rc)
-        return rc;
+        goto out;
     if (cfg.check_only) {
         if (!cfg.quiet)
             printf("%s: OpenAPI %s, %u paths, %u operations, %u webhooks: ok\n", cfg.spec_path,

@@ -51,9 +51,23 @@ struct ct_diag *ct_diags_add(struct ct_diags *d, enum ct_sev sev, int code,
                              const struct ct_source *src, uint32_t line, uint32_t col,
                              const char *fmt, ...)
 {
+    /* The same problem reached twice (a broken $ref met by two walks) is reported once. */
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = vfmt(fmt, ap);
+    va_end(ap);
+    for (size_t i = d->n > 32 ? d->n - 32 : 0; i < d->n; i++) {
+        const struct ct_diag *o = &d->v[i];
+        if (o->src == src && o->line == line && o->col == col && o->code == code &&
+            line != 0 && !strcmp(o->msg, msg)) {
+            ct_free(msg);
+            return NULL;
+        }
+    }
     if (sev == CT_SEV_ERROR)
         d->nerrors++;
     if (d->max && d->n >= d->max) {
+        ct_free(msg);
         d->dropped++;
         return NULL;
     }
@@ -65,10 +79,7 @@ struct ct_diag *ct_diags_add(struct ct_diags *d, enum ct_sev sev, int code,
     g->src = src;
     g->line = line;
     g->col = col;
-    va_list ap;
-    va_start(ap, fmt);
-    g->msg = vfmt(fmt, ap);
-    va_end(ap);
+    g->msg = msg;
     return g;
 }
 

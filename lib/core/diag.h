@@ -44,7 +44,8 @@ void ct_diags_init(struct ct_diags *d);
 void ct_diags_deinit(struct ct_diags *d);
 void ct_diags_clear(struct ct_diags *d);
 
-/** Append a diagnostic; returns it (for adding a hint or pointers), or NULL when over `max`. */
+/** Append a diagnostic; returns it (for adding a hint or pointers), or NULL when over `max` or
+ * when the same diagnostic (place, code and message) was just added. */
 struct ct_diag *ct_diags_add(struct ct_diags *d, enum ct_sev sev, int code,
                              const struct ct_source *src, uint32_t line, uint32_t col,
                              const char *fmt, ...) __attribute__((format(printf, 7, 8)));

@@ -88,17 +88,17 @@ static void check_keys(struct builder *b, const struct ct_node *obj, const char 
 static const struct ct_node *want(struct builder *b, const struct ct_node *obj, const char *key,
                                   enum ct_kind kind, bool required, const char *what)
 {
-    static const char *const kind_names[] = {"null", "boolean", "number",
-                                             "string", "array", "object"};
+    static const char *const kind_names[] = {"null", "a boolean", "a number",
+                                             "a string", "an array", "an object"};
     const struct ct_node *v = ct_obj_get(obj, key);
     if (!v) {
         if (required)
-            err_at(b, obj, CT_E_SPEC, "%s has no '%s': expected a %s", what, key,
+            err_at(b, obj, CT_E_SPEC, "%s has no '%s': expected %s", what, key,
                    kind_names[kind]);
         return NULL;
     }
     if (v->kind != kind) {
-        err_at(b, v, CT_E_SPEC, "'%s' of %s: expected a %s, got %s", key, what, kind_names[kind],
+        err_at(b, v, CT_E_SPEC, "'%s' of %s: expected %s, got %s", key, what, kind_names[kind],
                ct_node_type_name(v));
         return NULL;
     }
@@ -242,7 +242,7 @@ static void check_template(struct builder *b, struct ct_oas_op *op, const struct
                 !memcmp(op->params[i].name, p + 1, nl))
                 found = true;
         if (!found)
-            err_at(b, op->node, CT_E_SPEC,
+            err_at(b, key, CT_E_SPEC,
                    "%s %s: template variable '{%.*s}' has no path parameter: expected one "
                    "with 'in: path'",
                    ct_http_method_name(op->method), t, (int)nl, p + 1);
@@ -586,9 +586,8 @@ static bool parse_version(struct builder *b, const struct ct_node *root)
         return false;
     }
     if (v->kind != CT_STRING) {
-        struct ct_diag *g = err_at(b, v, CT_E_VERSION, "'openapi' is %s: expected a string "
-                                                       "such as \"3.1.0\"",
-                                   ct_node_type_name(v));
+        struct ct_diag *g = err_at(b, v, CT_E_VERSION, "'openapi' is a number: expected a string "
+                                                       "such as \"3.1.0\"");
         if (v->kind == CT_NUMBER)
             ct_diag_set_hint(g, "quote the version: openapi: \"%.*s\"", (int)v->len, v->u.text);
         return false;
@@ -702,11 +701,6 @@ struct ct_oas *ct_oas_load(const char *path, const struct ct_docset_opts *opts,
         oas = ct_oas_build(ds, root, diags);
         if (diags->nerrors > before)
             oas = NULL;
-    }
-    if (!oas) {
-        ct_docset_free(ds);
-        *ds_out = NULL;
-        return NULL;
     }
     *ds_out = ds;
     return oas;

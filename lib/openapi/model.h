@@ -110,8 +110,9 @@ struct ct_oas {
 struct ct_oas *ct_oas_build(struct ct_docset *ds, const struct ct_node *root,
                             struct ct_diags *diags);
 
-/** Load `path` into a fresh docset, check references and build the model. On success *ds_out
- * owns everything (free with ct_docset_free); on failure it is freed and NULL returned. */
+/** Load `path` into a fresh docset, check references and build the model. Returns NULL when
+ * anything is wrong. Either way *ds_out owns everything, including the sources that the
+ * diagnostics point into: render them first, then ct_docset_free(*ds_out). */
 struct ct_oas *ct_oas_load(const char *path, const struct ct_docset_opts *opts,
                            struct ct_docset **ds_out, struct ct_diags *diags);
 

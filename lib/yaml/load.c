@@ -227,11 +227,12 @@ static void fail(struct loader *ld, int code, yaml_mark_t m, const char *what, c
 }
 
 /* Attach a finished child to the open container. Returns false on error. */
-static bool attach(struct loader *ld, struct ct_node *n, uint64_t weight)
+static bool attach_at(struct loader *ld, struct ct_node *n, uint64_t weight, uint32_t line,
+                      uint32_t col)
 {
     ld->total_weight += weight;
     if (ld->total_weight > ld->max_nodes) {
-        ct_diags_add(ld->diags, CT_SEV_ERROR, CT_E_ALIAS, ld->src, n->line, n->col,
+        ct_diags_add(ld->diags, CT_SEV_ERROR, CT_E_ALIAS, ld->src, line, col,
                      "document expands to more than %llu nodes: expected fewer aliases",
                      (unsigned long long)ld->max_nodes);
         return false;
@@ -254,6 +255,11 @@ static bool attach(struct loader *ld, struct ct_node *n, uint64_t weight)
     ld->stack = ct_xgrow(ld->stack, &ld->capstack, ld->nstack + 1, sizeof(*ld->stack));
     ld->stack[ld->nstack++] = n;
     return true;
+}
+
+static bool attach(struct loader *ld, struct ct_node *n, uint64_t weight)
+{
+    return attach_at(ld, n, weight, n->line, n->col);
 }
 
 static bool expecting_key(const struct loader *ld)
@@ -383,7 +389,9 @@ struct ct_node *ct_yaml_parse(struct ct_arena *arena, const struct ct_source *sr
                 diags, CT_SEV_ERROR, CT_E_SYNTAX, src, (uint32_t)m.line + 1,
                 (uint32_t)m.column + 1, "%s%s%s", yaml_problem(&parser),
                 parser.context ? " " : "", parser.context ? parser.context : "");
-            if (parser.context)
+            if (m.index < src->len && src->text[m.index] == '\t')
+                ct_diag_set_hint(g, "YAML does not allow tabs for indentation: use spaces");
+            else if (parser.context)
                 ct_diag_set_hint(g, "the construct started at line %u, column %u",
                                  (unsigned)parser.context_mark.line + 1,
                                  (unsigned)parser.context_mark.column + 1);
@@ -417,8 +425,10 @@ struct ct_node *ct_yaml_parse(struct ct_arena *arena, const struct ct_source *sr
                      (const char *)ev.data.alias.anchor);
                 ok = false;
             } else {
-                ok = attach(&ld, expecting_key(&ld) ? as_key_node(&ld, a->node) : a->node,
-                            a->weight);
+                /* Errors point at the alias, not at the anchored node. */
+                ok = attach_at(&ld, expecting_key(&ld) ? as_key_node(&ld, a->node) : a->node,
+                               a->weight, (uint32_t)ev.start_mark.line + 1,
+                               (uint32_t)ev.start_mark.column + 1);
             }
             break;
         }
