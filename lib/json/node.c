@@ -7,11 +7,89 @@
 #include <stdio.h>
 #include <string.h>
 
+/* --- object index --------------------------------------------------------------------------- */
+
+/* Large objects carry an open-addressing table of member positions (+1; 0 is empty) right after
+ * their members array, sized from the member count alone, so no node field is needed. */
+static uint32_t index_cap(uint32_t n)
+{
+    uint32_t cap = 64;
+    while (cap < 2 * n)
+        cap <<= 1;
+    return cap;
+}
+
+static uint32_t key_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+size_t ct__obj_members_size(uint32_t n)
+{
+    size_t sz = (n ? n : 1) * sizeof(struct ct_member);
+    if (n > CT_OBJ_INDEX_MIN)
+        sz += index_cap(n) * sizeof(uint32_t);
+    return sz;
+}
+
+static uint32_t *index_table(const struct ct_node *obj)
+{
+    return (uint32_t *)(void *)(obj->u.members + obj->len);
+}
+
+static bool key_eq(const struct ct_node *k, const char *s, size_t n)
+{
+    return k->len == n && memcmp(k->u.str, s, n) == 0;
+}
+
+long ct__obj_finish(struct ct_node *obj, long *first)
+{
+    uint32_t n = obj->len;
+    const struct ct_member *m = obj->u.members;
+    if (n <= CT_OBJ_INDEX_MIN) {
+        for (uint32_t j = 1; j < n; j++)
+            for (uint32_t i = 0; i < j; i++)
+                if (key_eq(m[i].key, m[j].key->u.str, m[j].key->len)) {
+                    *first = i;
+                    return j;
+                }
+        return -1;
+    }
+    uint32_t cap = index_cap(n), mask = cap - 1;
+    uint32_t *t = index_table(obj);
+    memset(t, 0, cap * sizeof(uint32_t));
+    for (uint32_t j = 0; j < n; j++) {
+        const struct ct_node *k = m[j].key;
+        uint32_t h = key_hash(k->u.str, k->len) & mask;
+        while (t[h]) {
+            if (key_eq(m[t[h] - 1].key, k->u.str, k->len)) {
+                *first = t[h] - 1;
+                return j;
+            }
+            h = (h + 1) & mask;
+        }
+        t[h] = j + 1;
+    }
+    obj->flags |= CT_NF_INDEXED;
+    return -1;
+}
+
 struct ct_node *ct_obj_getn(const struct ct_node *obj, const char *key, size_t keylen)
 {
     if (!obj || obj->kind != CT_OBJECT)
         return NULL;
     const struct ct_member *m = obj->u.members;
+    if (obj->flags & CT_NF_INDEXED) {
+        uint32_t mask = index_cap(obj->len) - 1;
+        const uint32_t *t = index_table(obj);
+        for (uint32_t h = key_hash(key, keylen) & mask; t[h]; h = (h + 1) & mask)
+            if (key_eq(m[t[h] - 1].key, key, keylen))
+                return m[t[h] - 1].val;
+        return NULL;
+    }
     for (uint32_t i = 0; i < obj->len; i++)
         if (m[i].key->len == keylen && memcmp(m[i].key->u.str, key, keylen) == 0)
             return m[i].val;
@@ -25,11 +103,13 @@ struct ct_node *ct_obj_get(const struct ct_node *obj, const char *key)
 
 const struct ct_member *ct_obj_member(const struct ct_node *obj, const char *key)
 {
-    if (!obj || obj->kind != CT_OBJECT)
+    const struct ct_node *v = ct_obj_get(obj, key);
+    if (!v)
         return NULL;
+    /* Values are unique node pointers within one object only when not aliased; search by key. */
     size_t kl = strlen(key);
     for (uint32_t i = 0; i < obj->len; i++)
-        if (obj->u.members[i].key->len == kl && memcmp(obj->u.members[i].key->u.str, key, kl) == 0)
+        if (key_eq(obj->u.members[i].key, key, kl))
             return &obj->u.members[i];
     return NULL;
 }

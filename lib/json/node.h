@@ -23,7 +23,12 @@ enum {
     CT_NF_INT = 1 << 1,    /* CT_NUMBER: the literal has no fraction or exponent */
     CT_NF_EXACT = 1 << 2,  /* CT_NUMBER: the double is exactly the literal's value */
     CT_NF_NEG = 1 << 3,    /* CT_NUMBER: the literal starts with '-' */
+    CT_NF_INDEXED = 1 << 4, /* CT_OBJECT: a hash index follows the members (large objects) */
 };
+
+/** Objects with more members than this get a hash index when parsed, so lookups in big maps
+ * (components.schemas, paths) stay O(1). */
+#define CT_OBJ_INDEX_MIN 16
 
 struct ct_node;
 
@@ -68,6 +73,12 @@ struct ct_node *ct_yaml_parse(struct ct_arena *arena, const struct ct_source *sr
 /** JSON when the text starts (after blanks) with '{' or '[', YAML otherwise. */
 struct ct_node *ct_doc_parse(struct ct_arena *arena, const struct ct_source *src,
                              const struct ct_parse_limits *lim, struct ct_diags *diags);
+
+/** For parsers: bytes to allocate for an object's members, with room for its index. */
+size_t ct__obj_members_size(uint32_t n);
+/** For parsers: build the index of a finished object (when it is large) and find the first
+ * repeated key. Returns the index of the repeat and sets *first to the earlier one, or -1. */
+long ct__obj_finish(struct ct_node *obj, long *first);
 
 /* --- lookups --------------------------------------------------------------------------- */
 

@@ -12,7 +12,6 @@
 #include "core/alloc.h"
 #include "core/err.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -425,7 +424,7 @@ static struct ct_node *parse_container(struct parser *ps, bool is_obj)
     size_t count = ps->nstack - base;
     if (is_obj) {
         n->len = (uint32_t)(count / 2);
-        struct ct_member *m = ct_arena_alloc(ps->arena, n->len * sizeof(*m));
+        struct ct_member *m = ct_arena_alloc(ps->arena, ct__obj_members_size(n->len));
         for (size_t i = 0; i < n->len; i++) {
             m[i].key = ps->stack[base + 2 * i];
             m[i].val = ps->stack[base + 2 * i + 1];
@@ -483,78 +482,10 @@ static struct ct_node *parse_value(struct parser *ps)
 
 /* --- duplicate keys ---------------------------------------------------------------------- */
 
-struct keyref {
-    uint64_t hash;
-    uint32_t idx;
-    const struct ct_node *key;
-};
-
-static uint64_t fnv(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
-static int keyref_cmp(const void *a, const void *b)
-{
-    const struct keyref *x = a, *y = b;
-    if (x->hash != y->hash)
-        return x->hash < y->hash ? -1 : 1;
-    if (x->key->len != y->key->len)
-        return x->key->len < y->key->len ? -1 : 1;
-    int c = memcmp(x->key->u.str, y->key->u.str, x->key->len);
-    if (c)
-        return c;
-    return x->idx < y->idx ? -1 : (x->idx > y->idx);
-}
-
-/* Returns the index of the first member whose key repeats an earlier one, or -1. Shared with
- * the YAML loader through ct__obj_find_duplicate. */
-long ct__obj_find_duplicate(const struct ct_node *obj, long *first);
-long ct__obj_find_duplicate(const struct ct_node *obj, long *first)
-{
-    uint32_t n = obj->len;
-    const struct ct_member *m = obj->u.members;
-    if (n < 2)
-        return -1;
-    if (n <= 16) {
-        for (uint32_t j = 1; j < n; j++)
-            for (uint32_t i = 0; i < j; i++)
-                if (m[i].key->len == m[j].key->len &&
-                    memcmp(m[i].key->u.str, m[j].key->u.str, m[j].key->len) == 0) {
-                    *first = i;
-                    return j;
-                }
-        return -1;
-    }
-    struct keyref *r = ct_xmalloc(n * sizeof(*r));
-    for (uint32_t i = 0; i < n; i++) {
-        r[i].hash = fnv(m[i].key->u.str, m[i].key->len);
-        r[i].idx = i;
-        r[i].key = m[i].key;
-    }
-    qsort(r, n, sizeof(*r), keyref_cmp);
-    long dup = -1;
-    for (uint32_t i = 1; i < n; i++) {
-        if (r[i].hash == r[i - 1].hash && r[i].key->len == r[i - 1].key->len &&
-            memcmp(r[i].key->u.str, r[i - 1].key->u.str, r[i].key->len) == 0) {
-            /* Report the earliest repetition in document order. */
-            if (dup < 0 || r[i].idx < (uint32_t)dup) {
-                dup = r[i].idx;
-                *first = r[i - 1].idx;
-            }
-        }
-    }
-    ct_free(r);
-    return dup;
-}
-
 static void check_duplicates(struct parser *ps, struct ct_node *obj)
 {
     long first = -1;
-    long d = ct__obj_find_duplicate(obj, &first);
+    long d = ct__obj_finish(obj, &first);
     if (d < 0)
         return;
     const struct ct_node *k = obj->u.members[d].key;

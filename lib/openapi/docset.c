@@ -309,6 +309,9 @@ struct ct_node *ct_docset_deref(struct ct_docset *ds, const struct ct_node *n,
 static bool literal_key(const struct ct_node *key, const struct ct_node *val)
 {
     const char *k = key->u.str;
+    /* Most keys start with none of e, d, c, x: answer those without comparing. */
+    if (k[0] != 'e' && k[0] != 'd' && k[0] != 'c' && k[0] != 'x')
+        return false;
     if (!strcmp(k, "example") || !strcmp(k, "default") || !strcmp(k, "enum") ||
         !strcmp(k, "const") || (k[0] == 'x' && k[1] == '-'))
         return true;
@@ -329,9 +332,12 @@ static size_t check_walk(struct ct_docset *ds, const struct ct_node *n, struct c
     }
     if (n->kind != CT_OBJECT)
         return 0;
-    const struct ct_node *id = ct_obj_get(n, "$id");
-    if (id && id->kind == CT_STRING && strchr(id->u.str, ':'))
-        return 0; /* a schema resource with its own base URI: the validator resolves it */
+    for (uint32_t i = 0; i < n->len; i++) {
+        const struct ct_member *m = &n->u.members[i];
+        if (m->key->len == 3 && !memcmp(m->key->u.str, "$id", 3) && m->val->kind == CT_STRING &&
+            strchr(m->val->u.str, ':'))
+            return 0; /* a schema resource with its own base URI: the validator resolves it */
+    }
     for (uint32_t i = 0; i < n->len; i++) {
         const struct ct_member *m = &n->u.members[i];
         if (m->key->len == 4 && !memcmp(m->key->u.str, "$ref", 4) && m->val->kind == CT_STRING) {

@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const method_names[CT_METHOD_COUNT] = {"get",     "put",  "post",  "delete",
@@ -607,6 +608,39 @@ static bool parse_version(struct builder *b, const struct ct_node *root)
     return true;
 }
 
+static int op_id_cmp(const void *a, const void *b)
+{
+    const struct ct_oas_op *x = *(const struct ct_oas_op *const *)a;
+    const struct ct_oas_op *y = *(const struct ct_oas_op *const *)b;
+    int c = strcmp(x->operation_id, y->operation_id);
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+/* operationIds are unique across the document; sorting keeps this O(n log n) for big specs. */
+static void check_unique_ids(struct builder *b)
+{
+    struct ct_oas *oas = b->oas;
+    const struct ct_oas_op **v = ct_xmalloc((oas->nops + 1) * sizeof(*v));
+    unsigned n = 0;
+    for (unsigned i = 0; i < oas->nops; i++)
+        if (oas->ops[i].operation_id)
+            v[n++] = &oas->ops[i];
+    qsort(v, n, sizeof(*v), op_id_cmp);
+    for (unsigned i = 1; i < n; i++) {
+        if (strcmp(v[i]->operation_id, v[i - 1]->operation_id) != 0)
+            continue;
+        const struct ct_oas_op *firstop = v[i - 1], *dup = v[i];
+        const struct ct_node *idn = ct_obj_get(dup->node, "operationId");
+        const struct ct_node *first = ct_obj_get(firstop->node, "operationId");
+        struct ct_diag *g = err_at(b, idn, CT_E_SPEC,
+                                   "operationId '%s' is used twice: expected unique ids",
+                                   dup->operation_id);
+        ct_diag_set_hint(g, "first used by %s %s at line %u", ct_http_method_name(firstop->method),
+                         firstop->path, first->line);
+    }
+    ct_free(v);
+}
+
 struct ct_oas *ct_oas_build(struct ct_docset *ds, const struct ct_node *root,
                             struct ct_diags *diags)
 {
@@ -665,25 +699,7 @@ struct ct_oas *ct_oas_build(struct ct_docset *ds, const struct ct_node *root,
             build_item(&b, &hooks->u.members[i], true, &oas->nops, cap);
         oas->nwebhook = oas->nops - before;
     }
-    /* operationIds are unique across the document. */
-    for (unsigned i = 0; i < oas->nops; i++) {
-        if (!oas->ops[i].operation_id)
-            continue;
-        for (unsigned j = 0; j < i; j++) {
-            if (oas->ops[j].operation_id &&
-                !strcmp(oas->ops[i].operation_id, oas->ops[j].operation_id)) {
-                const struct ct_node *idn = ct_obj_get(oas->ops[i].node, "operationId");
-                struct ct_diag *g = err_at(&b, idn, CT_E_SPEC,
-                                           "operationId '%s' is used twice: expected unique ids",
-                                           oas->ops[i].operation_id);
-                const struct ct_node *first = ct_obj_get(oas->ops[j].node, "operationId");
-                ct_diag_set_hint(g, "first used by %s %s at line %u", 
-                                 ct_http_method_name(oas->ops[j].method), oas->ops[j].path,
-                                 first->line);
-                break;
-            }
-        }
-    }
+    check_unique_ids(&b);
     if (diags->nerrors > b.errors_at_start)
         return NULL;
     return oas;

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <yaml.h>
 
-long ct__obj_find_duplicate(const struct ct_node *obj, long *first);
 
 struct anchor {
     char *name;
@@ -323,13 +322,13 @@ static bool close_container(struct loader *ld)
     size_t count = ld->nstack - f.base;
     if (n->kind == CT_OBJECT) {
         n->len = (uint32_t)(count / 2);
-        struct ct_member *m = ct_arena_alloc(ld->arena, (n->len ? n->len : 1) * sizeof(*m));
+        struct ct_member *m = ct_arena_alloc(ld->arena, ct__obj_members_size(n->len));
         for (uint32_t i = 0; i < n->len; i++) {
             m[i].key = as_key_node(ld, ld->stack[f.base + 2 * i]);
             m[i].val = ld->stack[f.base + 2 * i + 1];
         }
         n->u.members = m;
-        long first = -1, d = ct__obj_find_duplicate(n, &first);
+        long first = -1, d = ct__obj_finish(n, &first);
         if (d >= 0) {
             const struct ct_node *k = m[d].key, *fk = m[first].key;
             struct ct_diag *g = ct_diags_add(
