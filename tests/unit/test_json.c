@@ -3,6 +3,8 @@
 
 #include "core/err.h"
 
+#include <stdio.h>
+
 static void test_json_parses_nested_values_with_positions(void **state)
 {
     struct tu_doc d;
@@ -84,6 +86,31 @@ static void test_json_duplicate_key_found_in_large_object(void **state)
     assert_null(tu_parse(&d, "t.json", ct_buf_cstr(&b), false, NULL));
     assert_int_equal(d.diags.v[0].code, CT_E_DUPKEY);
     assert_non_null(strstr(d.diags.v[0].msg, "'k250'"));
+    tu_done(&d);
+    ct_buf_deinit(&b);
+}
+
+static void test_json_large_object_lookup_finds_every_key(void **state)
+{
+    struct ct_buf b;
+    ct_buf_init(&b, 0);
+    ct_buf_addc(&b, '{');
+    for (int i = 0; i < 300; i++)
+        ct_buf_printf(&b, "%s\"key%d\":%d", i ? "," : "", i, i);
+    ct_buf_addc(&b, '}');
+    struct tu_doc d;
+    struct ct_node *r = tu_parse(&d, "t.json", ct_buf_cstr(&b), false, NULL);
+    assert_non_null(r);
+    assert_true(r->flags & CT_NF_INDEXED);
+    for (int i = 0; i < 300; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "key%d", i);
+        struct ct_node *v = ct_obj_get(r, k);
+        assert_non_null(v);
+        assert_true(v->num == (double)i);
+    }
+    assert_null(ct_obj_get(r, "key300"));
+    assert_null(ct_obj_get(r, "ke"));
     tu_done(&d);
     ct_buf_deinit(&b);
 }
@@ -264,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_json_rejects_invalid_utf8),
         cmocka_unit_test(test_json_duplicate_key_reports_second_occurrence),
         cmocka_unit_test(test_json_duplicate_key_found_in_large_object),
+        cmocka_unit_test(test_json_large_object_lookup_finds_every_key),
         cmocka_unit_test(test_json_keeps_big_integer_text_exactly),
         cmocka_unit_test(test_json_one_point_zero_is_an_integer),
         cmocka_unit_test(test_json_equality_is_structural),
