@@ -51,6 +51,8 @@ struct ct_diag *ct_diags_add(struct ct_diags *d, enum ct_sev sev, int code,
                              const struct ct_source *src, uint32_t line, uint32_t col,
                              const char *fmt, ...)
 {
+    if (!d)
+        return NULL; /* callers that do not want diagnostics pass no sink */
     /* The same problem reached twice (a broken $ref met by two walks) is reported once. */
     va_list ap;
     va_start(ap, fmt);
