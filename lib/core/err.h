@@ -19,7 +19,11 @@
     X(NOTFOUND, -12, "not found")                                                                  \
     X(ENCODING, -13, "invalid UTF-8")                                                              \
     X(SCHEMA, -14, "invalid schema")                                                               \
-    X(INVALID, -15, "instance does not match its schema")
+    X(INVALID, -15, "instance does not match its schema")                                          \
+    X(SCENARIO, -16, "invalid scenario")                                                           \
+    X(CONTRACT, -17, "exchange breaks the contract")                                               \
+    X(ASSERT, -18, "assertion failed")                                                             \
+    X(UNREACHABLE, -19, "target unreachable")
 
 enum ct_err {
     CT_OK = 0,
