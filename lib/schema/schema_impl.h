@@ -256,3 +256,9 @@ void ct__regex_free(struct ct_regex *re);
 int ct__regex_match(const struct ct_regex *re, void *md, const char *s, size_t len);
 void *ct__regex_md_new(void);
 void ct__regex_md_free(void *md);
+
+/* Accessors for validate.c (the set is private to compile.c). */
+const struct ct_schema_opts *ct__schema_opts(const struct ct_schema *s);
+struct ct_docset *ct__schema_docset(const struct ct_schema *s);
+/** JSON Pointer of a compiled node inside its document ("" for the root). Borrowed. */
+const char *ct__snode_ptr(const struct ct_schema *s, const struct ct_snode *sn);
