@@ -931,6 +931,8 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
         if (compile_type(set, m, &t)) {
             struct ct_kw *k = kw_add(kb, CT_KW_TYPE, m);
             k->u.types = t | (nullable ? CT_T_NULL : 0);
+            if (d == CT_DIALECT_DRAFT4)
+                k->flags |= CT_KF_STRICTINT;
         }
     }
     if (val && (m = ct_obj_member(n, "enum"))) {
@@ -1007,11 +1009,26 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
     }
     if ((m = ct_obj_member(n, "format")) && m->val->kind == CT_STRING) {
         bool assert_ = set->opts.format_assert || (ni.vocab & V_FORMAT_ASSERT);
-        ct_format_fn fn = ct__format_lookup(m->val->u.str);
+        bool rfc1123 = (d == CT_DIALECT_DRAFT4 || d == CT_DIALECT_DRAFT6) &&
+                       !strcmp(m->val->u.str, "hostname");
+        ct_format_fn fn = ct__format_lookup(rfc1123 ? "hostname-rfc1123" : m->val->u.str);
         if (assert_ && fn) {
             struct ct_kw *k = kw_add(kb, CT_KW_FORMAT, m);
             k->u.format.fn = fn;
             k->u.format.name = m->val->u.str;
+        }
+    }
+
+    if (d == CT_DIALECT_DRAFT7) {
+        const char *enc = ct_obj_str(n, "contentEncoding");
+        const char *mt = ct_obj_str(n, "contentMediaType");
+        bool b64 = enc && !strcmp(enc, "base64");
+        bool json = mt && !strcmp(mt, "application/json");
+        if (b64 || json) {
+            struct ct_kw *k = kw_add(kb, CT_KW_CONTENT,
+                                     ct_obj_member(n, json ? "contentMediaType" : "contentEncoding"));
+            k->u.content.base64 = b64;
+            k->u.content.json = json;
         }
     }
 
@@ -1154,16 +1171,18 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
             ->u.props = pr;
 
     /* dependencies (draft 4-7) and dependentRequired / dependentSchemas (2019-09+) */
-    const struct ct_member *deps = legacy(d) ? ct_obj_member(n, "dependencies") : NULL;
+    /* `dependencies` stays understood in 2019-09 and later for compatibility. */
+    const struct ct_member *deps = ct_obj_member(n, "dependencies");
     const struct ct_member *dreq = !legacy(d) && val ? ct_obj_member(n, "dependentRequired") : NULL;
     const struct ct_member *dsch = !legacy(d) && app ? ct_obj_member(n, "dependentSchemas") : NULL;
-    const struct ct_member *srcs[2] = {deps ? deps : dreq, deps ? deps : dsch};
-    for (int pass = 0; pass < 2; pass++) {
+    const struct ct_member *srcs[4] = {dreq, dsch, deps, deps};
+    for (int pass = 0; pass < 4; pass++) {
         const struct ct_member *dm = srcs[pass];
+        bool reqpass = pass % 2 == 0;
         if (!dm || dm->val->kind != CT_OBJECT)
             continue;
         const struct ct_node *dv = dm->val;
-        if (pass == 0) {
+        if (reqpass) {
             struct ct_depreq *v = ct_arena_zalloc(&set->arena, (dv->len + 1) * sizeof(*v));
             uint32_t cntd = 0;
             for (uint32_t i = 0; i < dv->len; i++) {
@@ -1321,8 +1340,17 @@ static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_
     sn->base = ni->base;
     sn->dialect = ni->dialect;
     const struct ct_node *root = ct_docset_root_of(set->ds, n);
-    if (ni->resource || root == n || res_get(set, ni->base) == n)
+    const struct ct_node *rn = res_get(set, ni->base);
+    if (ni->resource || root == n || rn == n) {
         sn->flags |= CT_SN_RESOURCE;
+        sn->res = sn;
+    } else if (rn) {
+        char *b = ct_xstrdup(ni->base);
+        uint8_t dl = ni->dialect;
+        sn->res = compile_node(set, rn, b, dl);
+        ct_free(b);
+        ni = info_get(set, n); /* the table may have grown */
+    }
     if (n->kind == CT_BOOL) {
         if (!(n->flags & CT_NF_TRUE)) {
             sn->kw = ct_arena_zalloc(&set->arena, sizeof(*sn->kw));

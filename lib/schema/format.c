@@ -324,6 +324,7 @@ static bool punycode_decode(const char *in, size_t len, uint32_t *out, size_t *o
 }
 
 bool ct__idna_label_ok(const uint32_t *cp, size_t n); /* idna.c */
+bool ct__idna_is_rtl(uint32_t c);
 
 static bool check_ascii_label(const char *s, size_t n)
 {
@@ -342,9 +343,29 @@ static bool check_ascii_label(const char *s, size_t n)
         bool ascii = true;
         for (size_t i = 0; i < ncp; i++)
             ascii &= cp[i] < 0x80;
-        if (ascii)
+        if (ascii || (ncp >= 4 && cp[2] == '-' && cp[3] == '-'))
             return false;
         return ct__idna_label_ok(cp, ncp);
+    }
+    return true;
+}
+
+/* Draft 4 and 6 name RFC 1123 only: "--" anywhere is fine and A-labels are not decoded. */
+static bool check_hostname_rfc1123(const char *s, size_t len)
+{
+    if (len == 0 || len > 253)
+        return false;
+    size_t st = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || s[i] == '.') {
+            size_t n = i - st;
+            if (n == 0 || n > 63 || s[st] == '-' || s[i - 1] == '-')
+                return false;
+            for (size_t k = st; k < i; k++)
+                if (!is_alpha(s[k]) && !is_digit(s[k]) && s[k] != '-')
+                    return false;
+            st = i + 1;
+        }
     }
     return true;
 }
@@ -418,8 +439,7 @@ static bool check_idn_hostname(const char *s, size_t len)
     uint32_t cp[256];
     size_t ncp = 0, total = 0;
     size_t i = 0;
-    bool any_rtl_label = false;
-    (void)any_rtl_label;
+    bool rtl_domain = false, digit_first = false;
     while (i <= len) {
         uint32_t c = 0;
         size_t prev = i;
@@ -459,8 +479,14 @@ static bool check_idn_hostname(const char *s, size_t len)
                 return false;
             total += alen + 1;
         }
+        for (size_t k = 0; k < ncp; k++)
+            rtl_domain |= ct__idna_is_rtl(cp[k]);
+        digit_first |= cp[0] >= '0' && cp[0] <= '9';
         ncp = 0;
     }
+    /* RFC 5893: in a domain with right-to-left labels every label must start with a letter. */
+    if (rtl_domain && digit_first)
+        return false;
     return total - 1 <= 253;
 }
 
@@ -631,8 +657,21 @@ static bool check_uri_ref_impl(const char *s, size_t len, bool need_scheme, bool
             return false;
         if (hlen && host[0] == '[') {
             const char *close = memchr(host, ']', hlen);
-            if (!close || !check_ipv6(host + 1, (size_t)(close - host - 1)))
+            if (!close)
                 return false;
+            size_t il = (size_t)(close - host - 1);
+            if (il > 1 && (host[1] == 'v' || host[1] == 'V')) {
+                /* IPvFuture: "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ) */
+                size_t k = 2;
+                while (k <= il && is_hex(host[k]))
+                    k++;
+                if (k == 2 || k > il || host[k] != '.' || k == il)
+                    return false;
+                if (!uri_chars(host + k + 1, il - k, ":", false))
+                    return false;
+            } else if (!check_ipv6(host + 1, il)) {
+                return false;
+            }
             size_t after = (size_t)(close - host) + 1;
             if (after < hlen && host[after] != ':')
                 return false;
@@ -697,21 +736,69 @@ static bool check_iri_reference(const char *s, size_t len)
     return check_uri_ref_impl(s, len, false, true);
 }
 
+/* RFC 6570 level 4 syntax. */
 static bool check_uri_template(const char *s, size_t len)
 {
-    bool open = false;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '{') {
-            if (open)
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '{') {
+            i++;
+            if (i < len && strchr("+#./;?&", s[i]) && s[i])
+                i++;
+            for (;;) {
+                /* varname: varchar *( ["."] varchar ), varchar = ALPHA / DIGIT / "_" / pct */
+                size_t st = i;
+                bool dot = true;
+                while (i < len) {
+                    if (s[i] == '%') {
+                        if (i + 2 >= len || !is_hex(s[i + 1]) || !is_hex(s[i + 2]))
+                            return false;
+                        i += 3;
+                        dot = false;
+                    } else if (is_alpha(s[i]) || is_digit(s[i]) || s[i] == '_') {
+                        i++;
+                        dot = false;
+                    } else if (s[i] == '.' && !dot) {
+                        i++;
+                        dot = true;
+                    } else {
+                        break;
+                    }
+                }
+                if (i == st || dot)
+                    return false;
+                if (i < len && s[i] == ':') {
+                    size_t ds = ++i;
+                    while (i < len && is_digit(s[i]))
+                        i++;
+                    if (i == ds || i - ds > 4 || s[ds] == '0')
+                        return false;
+                } else if (i < len && s[i] == '*') {
+                    i++;
+                }
+                if (i < len && s[i] == ',') {
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            if (i >= len || s[i] != '}')
                 return false;
-            open = true;
-        } else if (s[i] == '}') {
-            if (!open)
-                return false;
-            open = false;
+            i++;
+            continue;
         }
+        if (c == '%') {
+            if (i + 2 >= len || !is_hex(s[i + 1]) || !is_hex(s[i + 2]))
+                return false;
+            i += 3;
+            continue;
+        }
+        if (c <= 0x20 || c == 0x7f || strchr("\"<>\\^`{|}", c))
+            return false;
+        i++;
     }
-    return !open;
+    return true;
 }
 
 static bool check_regex(const char *s, size_t len)
@@ -740,6 +827,7 @@ static const struct {
     {"email", check_email},
     {"idn-email", check_idn_email},
     {"hostname", check_hostname},
+    {"hostname-rfc1123", check_hostname_rfc1123}, /* internal: draft 4 and 6 */
     {"idn-hostname", check_idn_hostname},
     {"ipv4", check_ipv4},
     {"ipv6", check_ipv6},

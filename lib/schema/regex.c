@@ -51,6 +51,35 @@ static bool hex4(const char *p, const char *end, unsigned *out)
     return true;
 }
 
+/* ECMAScript accepts long General_Category names; PCRE2 10.42 wants the short ones. */
+static const char *property_alias(const char *name, size_t len)
+{
+    static const char *const map[][2] = {
+        {"Letter", "L"}, {"Cased_Letter", "LC"}, {"Uppercase_Letter", "Lu"},
+        {"Lowercase_Letter", "Ll"}, {"Titlecase_Letter", "Lt"}, {"Modifier_Letter", "Lm"},
+        {"Other_Letter", "Lo"}, {"Mark", "M"}, {"Nonspacing_Mark", "Mn"},
+        {"Spacing_Mark", "Mc"}, {"Enclosing_Mark", "Me"}, {"Number", "N"},
+        {"Decimal_Number", "Nd"}, {"digit", "Nd"}, {"Letter_Number", "Nl"},
+        {"Other_Number", "No"}, {"Punctuation", "P"}, {"punct", "P"},
+        {"Connector_Punctuation", "Pc"}, {"Dash_Punctuation", "Pd"},
+        {"Open_Punctuation", "Ps"}, {"Close_Punctuation", "Pe"},
+        {"Initial_Punctuation", "Pi"}, {"Final_Punctuation", "Pf"},
+        {"Other_Punctuation", "Po"}, {"Symbol", "S"}, {"Math_Symbol", "Sm"},
+        {"Currency_Symbol", "Sc"}, {"Modifier_Symbol", "Sk"}, {"Other_Symbol", "So"},
+        {"Separator", "Z"}, {"Space_Separator", "Zs"}, {"Line_Separator", "Zl"},
+        {"Paragraph_Separator", "Zp"}, {"Other", "C"}, {"Control", "Cc"}, {"cntrl", "Cc"},
+        {"Format", "Cf"}, {"Surrogate", "Cs"}, {"Private_Use", "Co"}, {"Unassigned", "Cn"},
+    };
+    static _Thread_local char buf[64];
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strlen(map[i][0]) == len && !memcmp(map[i][0], name, len))
+            return map[i][1];
+    size_t n = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
+    memcpy(buf, name, n);
+    buf[n] = 0;
+    return buf;
+}
+
 char *ct__regex_translate(const char *src, size_t len, const char **err)
 {
     struct ct_buf b;
@@ -135,8 +164,29 @@ char *ct__regex_translate(const char *src, size_t len, const char **err)
                 ct_buf_printf(&b, "\\x{%c%c}", p[0], p[1]);
                 p += 2;
                 break;
+            case 'p':
+            case 'P':
+                if (p < end && *p == '{') {
+                    const char *close = memchr(p, '}', (size_t)(end - p));
+                    if (!close) {
+                        *err = "expected '}' after \\p{";
+                        goto fail;
+                    }
+                    const char *name = p + 1;
+                    size_t nl = (size_t)(close - name);
+                    const char *eq = memchr(name, '=', nl);
+                    if (eq) { /* Script=Greek, General_Category=Letter, sc=.., gc=.. */
+                        nl -= (size_t)(eq + 1 - name);
+                        name = eq + 1;
+                    }
+                    ct_buf_printf(&b, "\\%c{%s}", e, property_alias(name, nl));
+                    p = close + 1;
+                    break;
+                }
+                *err = "expected '{' after \\p";
+                goto fail;
             case 'd': case 'D': case 'w': case 'W': case 'b': case 'B':
-            case 'n': case 'r': case 't': case 'f': case 'p': case 'P': case 'k':
+            case 'n': case 'r': case 't': case 'f': case 'k':
                 if (in_class && (e == 'b' || e == 'B' || e == 'k')) {
                     if (e != 'b') {
                         *err = "escape not allowed in a character class";

@@ -59,12 +59,15 @@ enum ct_kwk {
     CT_KW_DISCRIMINATOR, /* u.disc (OpenAPI; replaces the oneOf/anyOf check) */
     CT_KW_UNEVAL_ITEMS, /* u.sub */
     CT_KW_UNEVAL_PROPS, /* u.sub */
+    CT_KW_CONTENT,      /* u.content (draft 7 only; an annotation in 2019-09 and later) */
 };
 
 enum {
     CT_KF_EXCL = 1 << 0,      /* exclusive bound */
     CT_KF_NULLABLE = 1 << 1,  /* OpenAPI 3.0 nullable: null passes type and enum */
     CT_KF_RECURSIVE = 1 << 2, /* CT_KW_DYNREF is a 2019-09 $recursiveRef */
+    CT_KF_STRICTINT = 1 << 3, /* CT_KW_TYPE in draft 4: "integer" needs a literal without
+                                 fraction (1.0 is a number) */
 };
 
 struct ct_snode;
@@ -194,6 +197,10 @@ struct ct_kw {
         struct ct_kw_cond cond;
         struct ct_kw_dyn dyn;
         struct ct_kw_disc *disc;
+        struct {
+            bool base64; /* contentEncoding: base64 */
+            bool json;   /* contentMediaType: application/json */
+        } content;
     } u;
 };
 
@@ -219,6 +226,7 @@ struct ct_snode {
     struct ct_kw *kw;          /* in evaluation order; unevaluated* last */
     const char *base;          /* base URI, for messages */
     uint8_t dialect;           /* enum ct_dialect */
+    const struct ct_snode *res; /* the root of the schema resource this node belongs to */
     struct ct_dynanchor *dyn;  /* resource roots only */
     uint32_t ndyn;
 };

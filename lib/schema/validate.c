@@ -457,6 +457,74 @@ static bool v_unique(struct ct_vctx *c, const struct ct_snode *s, const struct c
     return true;
 }
 
+static int b64v(unsigned char ch)
+{
+    if (ch >= 'A' && ch <= 'Z')
+        return ch - 'A';
+    if (ch >= 'a' && ch <= 'z')
+        return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9')
+        return ch - '0' + 52;
+    if (ch == '+')
+        return 62;
+    if (ch == '/')
+        return 63;
+    return -1;
+}
+
+/* Draft 7 contentEncoding (base64) and contentMediaType (application/json). */
+static bool v_content(struct ct_vctx *c, const struct ct_snode *s, const struct ct_kw *kw,
+                      const struct ct_node *in)
+{
+    const char *text = in->u.str;
+    size_t len = in->len;
+    if (kw->u.content.base64) {
+        char *out = ct_arena_alloc(&c->scratch, len + 1);
+        size_t o = 0, pad = 0;
+        uint32_t acc = 0;
+        unsigned bits = 0;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char ch = (unsigned char)text[i];
+            if (ch == '=') {
+                pad++;
+                continue;
+            }
+            int v = b64v(ch);
+            if (v < 0 || pad) {
+                fail(c, s, kw, in, "expected base64 text, got a '%c' at offset %zu", ch, i);
+                return false;
+            }
+            acc = (acc << 6) | (uint32_t)v;
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                out[o++] = (char)((acc >> bits) & 0xFF);
+            }
+        }
+        if ((len % 4) != 0 || pad > 2) {
+            fail(c, s, kw, in, "expected base64 text, got a length that is not a multiple of 4");
+            return false;
+        }
+        out[o] = 0;
+        text = out;
+        len = o;
+    }
+    if (kw->u.content.json) {
+        struct ct_source src = {"<content>", text, len};
+        struct ct_diags d;
+        ct_diags_init(&d);
+        char *copy = ct_arena_strndup(&c->scratch, text, len);
+        src.text = copy;
+        bool ok = ct_json_parse(&c->scratch, &src, NULL, &d) != NULL;
+        if (!ok)
+            fail(c, s, kw, in, "expected JSON content, got text that does not parse (%s)",
+                 d.n ? d.v[0].msg : "syntax error");
+        ct_diags_deinit(&d);
+        return ok;
+    }
+    return true;
+}
+
 static const struct ct_snode *dyn_target(const struct ct_vctx *c, const struct ct_kw *kw)
 {
     const struct ct_kw_dyn *d = &kw->u.dyn;
@@ -492,7 +560,9 @@ static bool v_kw(struct ct_vctx *c, const struct ct_snode *s, const struct ct_kw
         fail(c, s, kw, in, "no value is allowed here (the schema is false)");
         return false;
     case CT_KW_TYPE:
-        if (type_ok(kw->u.types, in))
+        if (type_ok(kw->u.types, in) &&
+            !((kw->flags & CT_KF_STRICTINT) && in->kind == CT_NUMBER &&
+              !(kw->u.types & CT_T_NUMBER) && !(in->flags & CT_NF_INT)))
             return true;
         {
             struct ct_buf b;
@@ -869,6 +939,8 @@ static bool v_kw(struct ct_vctx *c, const struct ct_snode *s, const struct ct_kw
         ct_buf_deinit(&e);
         return false;
     }
+    case CT_KW_CONTENT:
+        return in->kind != CT_STRING || v_content(c, s, kw, in);
     case CT_KW_UNEVAL_ITEMS:
     case CT_KW_UNEVAL_PROPS: {
         bool props = kw->kind == CT_KW_UNEVAL_PROPS;
@@ -922,11 +994,14 @@ static bool vnode(struct ct_vctx *c, const struct ct_snode *s, const struct ct_n
         return false;
     }
     c->depth++;
-    bool resource = s->flags & CT_SN_RESOURCE;
+    /* Entering another schema resource (its root, or any node reached by a reference) adds
+     * it to the dynamic scope. */
+    const struct ct_snode *res = s->res;
+    bool resource = res && (c->nscope == 0 || c->scope[c->nscope - 1] != res);
     if (resource) {
         if (c->nscope == c->capscope)
             c->scope = ct_xgrow(c->scope, &c->capscope, c->nscope + 1, sizeof(*c->scope));
-        c->scope[c->nscope++] = s;
+        c->scope[c->nscope++] = res;
     }
     struct ev local, *e = ev;
     if ((s->flags & CT_SN_NEEDS_EV) && (in->kind == CT_OBJECT || in->kind == CT_ARRAY)) {
