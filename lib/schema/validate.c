@@ -407,7 +407,7 @@ static bool v_props(struct ct_vctx *c, const struct ct_snode *s, const struct ct
             if (is_false_schema(p->additional)) {
                 struct ct_kw tmp = *kw;
                 tmp.at = p->at_add;
-                struct ct_diag *g = fail(c, s, &tmp, in, "unexpected property '%s'", k);
+                struct ct_diag *g = fail(c, s, &tmp, m->key, "unexpected property '%s'", k);
                 if (g && p->nprops) {
                     const char **names = ct_xmalloc(p->nprops * sizeof(char *));
                     for (uint32_t j = 0; j < p->nprops; j++)
