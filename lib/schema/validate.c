@@ -25,6 +25,9 @@
 /* Nested subschema evaluations before giving up: deep enough for any real instance (the parser
  * limits nesting to 256), shallow enough to protect the C stack from `{"$ref": "#"}` loops. */
 #define MAX_EVAL_DEPTH 1000
+/* Subschema evaluations per call: a schema whose combinators multiply (allOf of refs to allOf
+ * of refs...) fails with an error instead of running for minutes. */
+#define MAX_EVAL_STEPS 20000000ul
 
 struct seg {
     const char *key; /* NULL: array index */
@@ -52,6 +55,7 @@ struct ct_vctx {
     uint8_t dir;
     unsigned quiet;
     unsigned depth;
+    unsigned long steps;
 };
 
 struct ct_vctx *ct_vctx_new(void)
@@ -988,6 +992,16 @@ static bool vnode(struct ct_vctx *c, const struct ct_snode *s, const struct ct_n
 {
     if (!s || !s->nkw)
         return true;
+    if (++c->steps > MAX_EVAL_STEPS) {
+        if (c->steps == MAX_EVAL_STEPS + 1) {
+            unsigned q = c->quiet;
+            c->quiet = 0;
+            fail(c, s, NULL, in, "validation took more than %lu subschema evaluations; giving up",
+                 MAX_EVAL_STEPS);
+            c->quiet = q;
+        }
+        return false;
+    }
     if (c->depth >= MAX_EVAL_DEPTH) {
         fail(c, s, NULL, in, "schema evaluation nested more than %d levels deep (a $ref loop?)",
              MAX_EVAL_DEPTH);
@@ -1043,6 +1057,7 @@ bool ct_schema_validate_opts(const struct ct_schema *s, struct ct_vctx *vc,
     vc->dir = (uint8_t)vo->direction;
     vc->quiet = 0;
     vc->depth = 0;
+    vc->steps = 0;
     bool ok = vnode(vc, s->root, instance, NULL);
     ct_vctx_free(own);
     return ok;
