@@ -436,8 +436,9 @@ static struct ct_node *parse_container(struct parser *ps, bool is_obj)
             return NULL;
     } else {
         n->len = (uint32_t)count;
-        struct ct_node **items = ct_arena_alloc(ps->arena, count * sizeof(*items));
-        memcpy(items, ps->stack + base, count * sizeof(*items));
+        struct ct_node **items = ct_arena_alloc(ps->arena, (count ? count : 1) * sizeof(*items));
+        if (count)
+            memcpy(items, ps->stack + base, count * sizeof(*items));
         n->u.items = items;
         ps->nstack = base;
     }

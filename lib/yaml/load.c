@@ -341,7 +341,8 @@ static bool close_container(struct loader *ld)
     } else {
         n->len = (uint32_t)count;
         struct ct_node **items = ct_arena_alloc(ld->arena, (count ? count : 1) * sizeof(*items));
-        memcpy(items, ld->stack + f.base, count * sizeof(*items));
+        if (count)
+            memcpy(items, ld->stack + f.base, count * sizeof(*items));
         n->u.items = items;
     }
     ld->nstack = f.base;

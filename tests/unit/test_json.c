@@ -26,6 +26,18 @@ static void test_json_parses_nested_values_with_positions(void **state)
     tu_done(&d);
 }
 
+static void test_json_empty_containers_parse(void **state)
+{
+    struct tu_doc d;
+    struct ct_node *r = tu_parse(&d, "t.json", "[[], {}, [{}], {\"a\": []}]", false, NULL);
+    assert_non_null(r);
+    assert_int_equal(r->len, 4);
+    assert_int_equal(r->u.items[0]->len, 0);
+    assert_int_equal(r->u.items[1]->kind, CT_OBJECT);
+    assert_int_equal(ct_obj_get(r->u.items[3], "a")->len, 0);
+    tu_done(&d);
+}
+
 static void test_json_column_counts_characters_not_bytes(void **state)
 {
     struct tu_doc d;
@@ -285,6 +297,7 @@ int main(void)
     tu_use_cmocka_alloc();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_parses_nested_values_with_positions),
+        cmocka_unit_test(test_json_empty_containers_parse),
         cmocka_unit_test(test_json_column_counts_characters_not_bytes),
         cmocka_unit_test(test_json_decodes_escapes_and_surrogate_pairs),
         cmocka_unit_test(test_json_rejects_lone_surrogate),
