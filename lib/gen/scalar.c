@@ -1,0 +1,1239 @@
+/* scalar.c - numbers, strings and formats, with property names as hints.
+ *
+ * Numbers are built exactly: a value is k x step, where step is the least common multiple of
+ * every multipleOf (and 1 for integers) written as mantissa x 10^exp, so `multipleOf: 0.01` gives
+ * "12.34" and never 12.340000000000001. Bounds are checked against the schema's own literals with
+ * ct_num_cmp, so big and decimal bounds are honoured to the digit.
+ *
+ * Strings come, in order of preference, from the `format` (date-time, email, uuid, ...), from
+ * the property name ("email", "createdAt", "title", "avatarUrl", ...), from the pattern (the
+ * regex generator in regex.c), and otherwise from word lists, then are fitted to
+ * minLength/maxLength in code points. Every candidate is checked against all the patterns,
+ * lengths and the format before it is accepted. */
+#include "gen_impl.h"
+
+#include "core/alloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ===================================================================== word lists ========= */
+
+static const char *const WORDS[] = {
+    "amber",   "anchor",  "apple",   "atlas",   "aurora",  "beacon",  "birch",   "breeze",
+    "canyon",  "cedar",   "cloud",   "comet",   "coral",   "crystal", "delta",   "ember",
+    "falcon",  "fern",    "forest",  "garden",  "glacier", "harbor",  "horizon", "island",
+    "jade",    "juniper", "lantern", "lemon",   "maple",   "meadow",  "meteor",  "mint",
+    "nebula",  "ocean",   "orbit",   "pebble",  "pine",    "planet",  "prairie", "quartz",
+    "river",   "sage",    "signal",  "silver",  "spark",   "spring",  "stone",   "summit",
+    "sunset",  "thunder", "timber",  "valley",  "velvet",  "willow",  "winter",  "zephyr",
+};
+
+static const char *const TAGS[] = {
+    "marketing", "design",  "research", "engineering", "finance", "travel",  "health",
+    "education", "support", "product",  "writing",     "coding",  "analysis", "sales",
+};
+
+static const char *const TITLES[] = {
+    "Weekly team sync",        "Quarterly sales report",  "Product launch checklist",
+    "Customer feedback notes", "Onboarding guide",        "Release plan",
+    "Marketing email draft",   "Research summary",        "Travel itinerary",
+    "Interview questions",     "Bug triage notes",        "Budget overview",
+    "Meeting agenda",          "Blog post outline",       "Support reply template",
+    "Project kickoff",
+};
+
+static const char *const SENTENCES[] = {
+    "Summarize the key points of this article in three sentences.",
+    "The quarterly report is ready for review.",
+    "Please check the attached draft before Friday.",
+    "This prompt helps you write clear and friendly emails.",
+    "Our team shipped the new search feature last week.",
+    "Translate the following paragraph into plain English.",
+    "The meeting has been moved to Tuesday afternoon.",
+    "Write a short product description for a reusable water bottle.",
+    "Customers asked for a simpler checkout flow.",
+    "List three risks and how to reduce each of them.",
+    "The service will be under maintenance for one hour.",
+    "Explain the difference between a list and a tuple.",
+    "Thanks for the quick reply and the helpful details.",
+    "Draft a polite reminder about the unpaid invoice.",
+    "Give five ideas for a team offsite in spring.",
+    "The new dashboard shows usage by day and by model.",
+};
+
+static const char *const FIRST_NAMES[] = {
+    "Alice", "Bob",   "Carol", "David", "Emma",  "Frank", "Grace", "Henry", "Iris",
+    "Jack",  "Karen", "Liam",  "Maria", "Noah",  "Olivia", "Peter", "Quinn", "Rosa",
+    "Sam",   "Tina",  "Umar",  "Vera",  "Wei",   "Yuki",
+};
+
+static const char *const LAST_NAMES[] = {
+    "Smith",  "Johnson", "Garcia", "Chen",   "Novak",  "Kim",    "Patel",  "Müller",
+    "Rossi",  "Silva",   "Brown",  "Wilson", "Taylor", "Lopez",  "Nguyen", "Walker",
+    "Wright", "Hughes",  "Sato",   "Larsen",
+};
+
+static const char *const CITIES[] = {"Berlin",  "Lisbon", "Toronto", "Osaka",  "Austin",
+                                     "Nairobi", "Sydney", "Dublin",  "Seoul",  "Madrid",
+                                     "Oslo",    "Denver", "Hangzhou", "Lyon"};
+static const char *const COMPANIES[] = {"Acme Corp",     "Globex",        "Initech",
+                                        "Umbrella Labs", "Northwind",     "Contoso",
+                                        "Blue Harbor",   "Bright Peak",   "Stark Studio",
+                                        "Fabrikam"};
+static const char *const COUNTRIES[] = {"Germany", "Canada", "Japan",  "Brazil",
+                                        "Kenya",   "France", "Norway", "Australia"};
+static const char *const COUNTRY_CODES[] = {"US", "DE", "FR", "JP", "BR", "CA", "GB", "CN", "IN"};
+static const char *const CURRENCIES[] = {"USD", "EUR", "GBP", "JPY", "CNY", "CAD", "CHF"};
+static const char *const LANGS[] = {"en", "de", "fr", "es", "ja", "zh", "pt"};
+static const char *const LOCALES[] = {"en-US", "de-DE", "fr-FR", "es-ES", "ja-JP", "zh-CN"};
+static const char *const TIMEZONES[] = {"Europe/Berlin", "America/New_York", "Asia/Tokyo",
+                                        "Asia/Shanghai", "UTC", "Australia/Sydney"};
+static const char *const STREETS[] = {"Maple Street", "Harbor Road", "Oak Avenue",
+                                      "Station Lane", "Market Square", "Hill Drive"};
+static const char *const STATUSES[] = {"active", "pending", "completed", "archived", "draft"};
+static const char *const MIMES[] = {"application/json", "text/plain", "image/png",
+                                    "application/pdf", "text/markdown", "image/jpeg"};
+static const char *const EXTS[] = {"pdf", "txt", "png", "md", "csv", "json"};
+static const char *const TLDS[] = {"com", "org", "io", "net", "dev"};
+static const char *const HOSTS[] = {"example", "acme", "northwind", "contoso", "globex"};
+static const char *const PATH_WORDS[] = {"docs", "reports", "users", "files", "images",
+                                         "projects", "assets", "notes"};
+
+static const char *pick(struct gen *g, const char *const *v, size_t n)
+{
+    return v[gen_below(g, n)];
+}
+#define PICK(g, arr) pick((g), (arr), NELEM(arr))
+
+const char *ct__gen_word(struct gen *g)
+{
+    return PICK(g, WORDS);
+}
+
+size_t ct__gen_utf8_len(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return n;
+}
+
+/* ===================================================================== hints ============= */
+
+enum hint {
+    H_NONE,
+    H_EMAIL,
+    H_URL,
+    H_IMAGE,
+    H_UUID,
+    H_ID,
+    H_FIRST,
+    H_LAST,
+    H_FULLNAME,
+    H_NAME,
+    H_USERNAME,
+    H_TITLE,
+    H_TEXT,
+    H_PHONE,
+    H_CITY,
+    H_COUNTRY,
+    H_COUNTRY_CODE,
+    H_CURRENCY,
+    H_LANG,
+    H_LOCALE,
+    H_TZ,
+    H_ADDRESS,
+    H_ZIP,
+    H_STATUS,
+    H_COLOR,
+    H_TOKEN,
+    H_PASSWORD,
+    H_SLUG,
+    H_TAG,
+    H_COMPANY,
+    H_VERSION,
+    H_PATH,
+    H_FILENAME,
+    H_MIME,
+    H_IP,
+    H_HOST,
+    H_DATETIME,
+    H_DATE,
+    H_TIME,
+    H_HASH,
+    H_CODE,
+    H_METHOD,
+};
+
+/* Split "createdAt", "avatar_url", "X-Request-ID" into lower-case tokens. */
+static unsigned tokenize(const char *s, char tok[][24], unsigned max)
+{
+    unsigned n = 0;
+    size_t len = 0;
+    for (const char *p = s; *p && n < max; p++) {
+        char c = *p;
+        bool upper = c >= 'A' && c <= 'Z';
+        bool alnum = upper || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        bool split = !alnum || (upper && len > 0 && p > s && !(p[-1] >= 'A' && p[-1] <= 'Z'));
+        if (split && len > 0) {
+            tok[n++][len] = 0;
+            len = 0;
+            if (n >= max)
+                break;
+        }
+        if (alnum && len < 23)
+            tok[n][len++] = (char)(upper ? c - 'A' + 'a' : c);
+    }
+    if (len > 0 && n < max)
+        tok[n++][len] = 0;
+    return n;
+}
+
+struct hint_rule {
+    const char *tok;
+    enum hint h;
+};
+
+/* Matched against the last token first, then against any token (in this order). */
+static const struct hint_rule HINT_RULES[] = {
+    {"email", H_EMAIL},     {"mail", H_EMAIL},       {"url", H_URL},
+    {"uri", H_URL},         {"href", H_URL},         {"link", H_URL},
+    {"website", H_URL},     {"homepage", H_URL},     {"endpoint", H_URL},
+    {"callback", H_URL},    {"webhook", H_URL},      {"avatar", H_IMAGE},
+    {"image", H_IMAGE},     {"photo", H_IMAGE},      {"picture", H_IMAGE},
+    {"thumbnail", H_IMAGE}, {"icon", H_IMAGE},       {"logo", H_IMAGE},
+    {"uuid", H_UUID},       {"guid", H_UUID},        {"id", H_ID},
+    {"sid", H_ID},          {"ids", H_ID},           {"firstname", H_FIRST},
+    {"first", H_FIRST},     {"given", H_FIRST},      {"lastname", H_LAST},
+    {"last", H_LAST},       {"surname", H_LAST},     {"family", H_LAST},
+    {"fullname", H_FULLNAME}, {"author", H_FULLNAME}, {"owner", H_FULLNAME},
+    {"username", H_USERNAME}, {"login", H_USERNAME},  {"handle", H_USERNAME},
+    {"nickname", H_USERNAME}, {"nick", H_USERNAME},   {"displayname", H_FULLNAME},
+    {"name", H_NAME},       {"title", H_TITLE},      {"subject", H_TITLE},
+    {"headline", H_TITLE},  {"label", H_TAG},        {"description", H_TEXT},
+    {"summary", H_TEXT},    {"content", H_TEXT},     {"body", H_TEXT},
+    {"text", H_TEXT},       {"message", H_TEXT},     {"comment", H_TEXT},
+    {"note", H_TEXT},       {"notes", H_TEXT},       {"bio", H_TEXT},
+    {"prompt", H_TEXT},     {"instructions", H_TEXT}, {"reason", H_TEXT},
+    {"detail", H_TEXT},     {"details", H_TEXT},     {"answer", H_TEXT},
+    {"question", H_TEXT},   {"reply", H_TEXT},       {"caption", H_TEXT},
+    {"phone", H_PHONE},     {"mobile", H_PHONE},     {"tel", H_PHONE},
+    {"telephone", H_PHONE}, {"fax", H_PHONE},        {"city", H_CITY},
+    {"town", H_CITY},       {"country", H_COUNTRY},  {"nationality", H_COUNTRY},
+    {"currency", H_CURRENCY}, {"language", H_LANG},  {"lang", H_LANG},
+    {"locale", H_LOCALE},   {"timezone", H_TZ},      {"tz", H_TZ},
+    {"address", H_ADDRESS}, {"street", H_ADDRESS},   {"zip", H_ZIP},
+    {"zipcode", H_ZIP},     {"postal", H_ZIP},       {"postcode", H_ZIP},
+    {"status", H_STATUS},   {"state", H_STATUS},     {"color", H_COLOR},
+    {"colour", H_COLOR},    {"token", H_TOKEN},      {"secret", H_TOKEN},
+    {"key", H_TOKEN},       {"apikey", H_TOKEN},     {"nonce", H_TOKEN},
+    {"signature", H_TOKEN}, {"password", H_PASSWORD}, {"passwd", H_PASSWORD},
+    {"slug", H_SLUG},       {"tag", H_TAG},          {"tags", H_TAG},
+    {"category", H_TAG},    {"keyword", H_TAG},      {"type", H_TAG},
+    {"kind", H_TAG},        {"role", H_TAG},         {"company", H_COMPANY},
+    {"organization", H_COMPANY}, {"organisation", H_COMPANY}, {"org", H_COMPANY},
+    {"version", H_VERSION}, {"path", H_PATH},        {"dir", H_PATH},
+    {"filename", H_FILENAME}, {"file", H_FILENAME},  {"mime", H_MIME},
+    {"mimetype", H_MIME},   {"ip", H_IP},            {"host", H_HOST},
+    {"hostname", H_HOST},   {"domain", H_HOST},      {"at", H_DATETIME},
+    {"timestamp", H_DATETIME}, {"datetime", H_DATETIME}, {"created", H_DATETIME},
+    {"updated", H_DATETIME}, {"modified", H_DATETIME}, {"expires", H_DATETIME},
+    {"date", H_DATE},       {"birthday", H_DATE},    {"dob", H_DATE},
+    {"time", H_TIME},       {"hash", H_HASH},        {"sha", H_HASH},
+    {"etag", H_HASH},       {"checksum", H_HASH},    {"digest", H_HASH},
+    {"code", H_CODE},       {"method", H_METHOD},
+};
+
+static enum hint classify(const char *name)
+{
+    if (!name || !*name)
+        return H_NONE;
+    char tok[8][24];
+    unsigned n = tokenize(name, tok, 8);
+    if (!n)
+        return H_NONE;
+    /* Pairs that mean something together. */
+    for (unsigned i = 0; i + 1 < n; i++) {
+        if (!strcmp(tok[i + 1], "type") && (!strcmp(tok[i], "content") || !strcmp(tok[i], "media") || !strcmp(tok[i], "mime")))
+            return H_MIME;
+        if (!strcmp(tok[i], "country") && !strcmp(tok[i + 1], "code"))
+            return H_COUNTRY_CODE;
+        if (!strcmp(tok[i], "first") && !strcmp(tok[i + 1], "name"))
+            return H_FIRST;
+        if (!strcmp(tok[i], "last") && !strcmp(tok[i + 1], "name"))
+            return H_LAST;
+        if (!strcmp(tok[i], "user") && !strcmp(tok[i + 1], "name"))
+            return H_USERNAME;
+        if ((!strcmp(tok[i], "full") || !strcmp(tok[i], "display")) && !strcmp(tok[i + 1], "name"))
+            return H_FULLNAME;
+        if (!strcmp(tok[i], "file") && !strcmp(tok[i + 1], "name"))
+            return H_FILENAME;
+        if (!strcmp(tok[i], "host") && !strcmp(tok[i + 1], "name"))
+            return H_HOST;
+    }
+    for (size_t r = 0; r < NELEM(HINT_RULES); r++)
+        if (!strcmp(tok[n - 1], HINT_RULES[r].tok))
+            return HINT_RULES[r].h;
+    if (n > 1) {
+        for (unsigned i = 0; i + 1 < n; i++)
+            for (size_t r = 0; r < NELEM(HINT_RULES); r++)
+                if (HINT_RULES[r].h != H_DATETIME && HINT_RULES[r].h != H_TAG &&
+                    !strcmp(tok[i], HINT_RULES[r].tok))
+                    return HINT_RULES[r].h;
+    }
+    return H_NONE;
+}
+
+/* ===================================================================== formats =========== */
+
+static void add_hex(struct gen *g, struct ct_buf *b, unsigned n)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (unsigned i = 0; i < n; i++)
+        ct_buf_addc(b, hx[gen_below(g, 16)]);
+}
+
+static void add_alnum(struct gen *g, struct ct_buf *b, unsigned n)
+{
+    static const char an[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    for (unsigned i = 0; i < n; i++)
+        ct_buf_addc(b, an[gen_below(g, sizeof an - 1)]);
+}
+
+static void add_lower(struct ct_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        char c = *s;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+            ct_buf_addc(b, c);
+        else if ((unsigned char)c < 0x80)
+            ct_buf_addc(b, '.');
+    }
+}
+
+struct when {
+    unsigned y, mo, d, h, mi, s;
+};
+
+static struct when rand_when(struct gen *g)
+{
+    struct when w;
+    w.y = 2023 + (unsigned)gen_below(g, 3);
+    w.mo = 1 + (unsigned)gen_below(g, 12);
+    w.d = 1 + (unsigned)gen_below(g, 28);
+    w.h = 7 + (unsigned)gen_below(g, 13);
+    w.mi = (unsigned)gen_below(g, 60);
+    w.s = (unsigned)gen_below(g, 60);
+    return w;
+}
+
+static void add_datetime(struct gen *g, struct ct_buf *b)
+{
+    struct when w = rand_when(g);
+    ct_buf_printf(b, "%04u-%02u-%02uT%02u:%02u:%02uZ", w.y, w.mo, w.d, w.h, w.mi, w.s);
+}
+
+static void add_date(struct gen *g, struct ct_buf *b)
+{
+    struct when w = rand_when(g);
+    ct_buf_printf(b, "%04u-%02u-%02u", w.y, w.mo, w.d);
+}
+
+static void add_time(struct gen *g, struct ct_buf *b)
+{
+    struct when w = rand_when(g);
+    ct_buf_printf(b, "%02u:%02u:%02uZ", w.h, w.mi, w.s);
+}
+
+static void add_person_email(struct gen *g, struct ct_buf *b)
+{
+    add_lower(b, PICK(g, FIRST_NAMES));
+    ct_buf_addc(b, '.');
+    const char *last = PICK(g, LAST_NAMES);
+    if (strchr(last, (char)0xc3)) /* keep the local part ASCII */
+        last = "smith";
+    add_lower(b, last);
+    ct_buf_printf(b, "@%s.%s", PICK(g, HOSTS), "com");
+}
+
+static void add_host(struct gen *g, struct ct_buf *b)
+{
+    static const char *const sub[] = {"api", "www", "app", "cdn", "mail"};
+    ct_buf_printf(b, "%s.%s.%s", PICK(g, sub), PICK(g, HOSTS), PICK(g, TLDS));
+}
+
+static void add_url(struct gen *g, struct ct_buf *b, bool image)
+{
+    if (image) {
+        ct_buf_printf(b, "https://cdn.%s.com/images/%s-%u.png", PICK(g, HOSTS), PICK(g, WORDS),
+                      (unsigned)gen_below(g, 900) + 100);
+        return;
+    }
+    ct_buf_printf(b, "https://%s.%s/%s/%u", PICK(g, HOSTS), PICK(g, TLDS), PICK(g, PATH_WORDS),
+                  (unsigned)gen_below(g, 9000) + 1);
+}
+
+static void add_uuid(struct gen *g, struct ct_buf *b)
+{
+    static const char var[] = "89ab";
+    add_hex(g, b, 8);
+    ct_buf_addc(b, '-');
+    add_hex(g, b, 4);
+    ct_buf_adds(b, "-4");
+    add_hex(g, b, 3);
+    ct_buf_addc(b, '-');
+    ct_buf_addc(b, var[gen_below(g, 4)]);
+    add_hex(g, b, 3);
+    ct_buf_addc(b, '-');
+    add_hex(g, b, 12);
+}
+
+static void add_base64(struct ct_buf *b, const char *s, size_t n)
+{
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned char)s[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned char)s[i + 1] << 8;
+        if (i + 2 < n)
+            v |= (unsigned char)s[i + 2];
+        ct_buf_addc(b, t[(v >> 18) & 63]);
+        ct_buf_addc(b, t[(v >> 12) & 63]);
+        ct_buf_addc(b, i + 1 < n ? t[(v >> 6) & 63] : '=');
+        ct_buf_addc(b, i + 2 < n ? t[v & 63] : '=');
+    }
+}
+
+/* Append a value for a known format; false when the format is not one we generate. `h` refines
+ * the choice (an image URL for "avatarUrl"). */
+static bool add_format(struct gen *g, struct ct_buf *b, const char *f, enum hint h)
+{
+    if (!strcmp(f, "date-time")) {
+        add_datetime(g, b);
+    } else if (!strcmp(f, "date")) {
+        add_date(g, b);
+    } else if (!strcmp(f, "time")) {
+        add_time(g, b);
+    } else if (!strcmp(f, "duration")) {
+        static const char *const d[] = {"PT15M", "PT1H30M", "P1D", "P2W", "PT45S", "P1DT12H"};
+        ct_buf_adds(b, PICK(g, d));
+    } else if (!strcmp(f, "email") || !strcmp(f, "idn-email")) {
+        add_person_email(g, b);
+    } else if (!strcmp(f, "hostname") || !strcmp(f, "idn-hostname")) {
+        add_host(g, b);
+    } else if (!strcmp(f, "ipv4")) {
+        ct_buf_printf(b, "%u.%u.%u.%u", 10 + (unsigned)gen_below(g, 180),
+                      (unsigned)gen_below(g, 256), (unsigned)gen_below(g, 256),
+                      1 + (unsigned)gen_below(g, 254));
+    } else if (!strcmp(f, "ipv6")) {
+        ct_buf_adds(b, "2001:db8:");
+        add_hex(g, b, 4);
+        ct_buf_adds(b, "::");
+        add_hex(g, b, 3);
+        ct_buf_addc(b, '1');
+    } else if (!strcmp(f, "uri") || !strcmp(f, "iri") || !strcmp(f, "url")) {
+        add_url(g, b, h == H_IMAGE);
+    } else if (!strcmp(f, "uri-reference") || !strcmp(f, "iri-reference")) {
+        ct_buf_printf(b, "/%s/%u", PICK(g, PATH_WORDS), (unsigned)gen_below(g, 9000) + 1);
+    } else if (!strcmp(f, "uri-template")) {
+        ct_buf_printf(b, "https://%s.com/%s/{id}", PICK(g, HOSTS), PICK(g, PATH_WORDS));
+    } else if (!strcmp(f, "uuid") || !strcmp(f, "guid")) {
+        add_uuid(g, b);
+    } else if (!strcmp(f, "json-pointer")) {
+        ct_buf_printf(b, "/%s/%u", PICK(g, PATH_WORDS), (unsigned)gen_below(g, 5));
+    } else if (!strcmp(f, "relative-json-pointer")) {
+        ct_buf_printf(b, "%u/%s", (unsigned)gen_below(g, 3), PICK(g, PATH_WORDS));
+    } else if (!strcmp(f, "regex")) {
+        static const char *const r[] = {"^[a-z]+$", "^[A-Z]{3}-[0-9]{4}$", "\\d+", "^(yes|no)$"};
+        ct_buf_adds(b, PICK(g, r));
+    } else if (!strcmp(f, "byte")) {
+        const char *s = PICK(g, SENTENCES);
+        add_base64(b, s, strlen(s) > 24 ? 24 : strlen(s));
+    } else if (!strcmp(f, "binary")) {
+        ct_buf_adds(b, PICK(g, SENTENCES));
+    } else if (!strcmp(f, "password")) {
+        ct_buf_adds(b, "S3cure-");
+        add_alnum(g, b, 9);
+    } else if (!strcmp(f, "date-time-rfc-2822")) {
+        static const char *const dn[] = {"Mon", "Tue", "Wed", "Thu", "Fri"};
+        static const char *const mn[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        struct when w = rand_when(g);
+        ct_buf_printf(b, "%s, %02u %s %04u %02u:%02u:%02u +0000", PICK(g, dn), w.d,
+                      mn[w.mo - 1], w.y, w.h, w.mi, w.s);
+    } else if (!strcmp(f, "int32") || !strcmp(f, "int64") || !strcmp(f, "snowflake")) {
+        ct_buf_printf(b, "%u", 1 + (unsigned)gen_below(g, 900000000));
+    } else if (!strcmp(f, "float") || !strcmp(f, "double") || !strcmp(f, "decimal")) {
+        ct_buf_printf(b, "%u.%02u", (unsigned)gen_below(g, 1000), (unsigned)gen_below(g, 100));
+    } else if (!strcmp(f, "phone")) {
+        ct_buf_printf(b, "+1415555%04u", (unsigned)gen_below(g, 10000));
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* ===================================================================== hinted text ======= */
+
+static void add_name(struct gen *g, struct ct_buf *b)
+{
+    ct_buf_printf(b, "%s %s", PICK(g, FIRST_NAMES), PICK(g, LAST_NAMES));
+}
+
+static void add_words(struct gen *g, struct ct_buf *b, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            ct_buf_addc(b, ' ');
+        ct_buf_adds(b, PICK(g, WORDS));
+    }
+}
+
+/* Text for a property name hint; `ctx` is the object's own hint (its schema name), which tells
+ * a person's "name" from a project's. */
+static void add_hinted(struct gen *g, struct ct_buf *b, enum hint h, enum hint ctx,
+                       const char *ctx_name)
+{
+    switch (h) {
+    case H_EMAIL:
+        add_person_email(g, b);
+        break;
+    case H_URL:
+        add_url(g, b, false);
+        break;
+    case H_IMAGE:
+        add_url(g, b, true);
+        break;
+    case H_UUID:
+        add_uuid(g, b);
+        break;
+    case H_ID: {
+        static const char *const pre[] = {"usr", "prj", "doc", "ord", "itm", "evt"};
+        ct_buf_printf(b, "%s_", PICK(g, pre));
+        add_alnum(g, b, 10);
+        break;
+    }
+    case H_FIRST:
+        ct_buf_adds(b, PICK(g, FIRST_NAMES));
+        break;
+    case H_LAST:
+        ct_buf_adds(b, PICK(g, LAST_NAMES));
+        break;
+    case H_FULLNAME:
+        add_name(g, b);
+        break;
+    case H_NAME: {
+        bool person = ctx == H_FULLNAME || ctx == H_USERNAME || ctx == H_EMAIL;
+        if (ctx_name) {
+            char tok[8][24];
+            unsigned n = tokenize(ctx_name, tok, 8);
+            static const char *const who[] = {"user",    "person",  "author", "owner",
+                                              "member",  "customer", "contact", "employee",
+                                              "account", "profile", "people", "users"};
+            for (unsigned i = 0; i < n; i++)
+                for (size_t j = 0; j < NELEM(who); j++)
+                    person |= !strcmp(tok[i], who[j]);
+        }
+        if (person) {
+            add_name(g, b);
+        } else {
+            const char *t = PICK(g, TITLES);
+            ct_buf_adds(b, t);
+        }
+        break;
+    }
+    case H_USERNAME:
+        add_lower(b, PICK(g, FIRST_NAMES));
+        ct_buf_printf(b, "_%u", (unsigned)gen_below(g, 100));
+        break;
+    case H_TITLE:
+        ct_buf_adds(b, PICK(g, TITLES));
+        break;
+    case H_TEXT:
+        ct_buf_adds(b, PICK(g, SENTENCES));
+        break;
+    case H_PHONE:
+        ct_buf_printf(b, "+1415555%04u", (unsigned)gen_below(g, 10000));
+        break;
+    case H_CITY:
+        ct_buf_adds(b, PICK(g, CITIES));
+        break;
+    case H_COUNTRY:
+        ct_buf_adds(b, PICK(g, COUNTRIES));
+        break;
+    case H_COUNTRY_CODE:
+        ct_buf_adds(b, PICK(g, COUNTRY_CODES));
+        break;
+    case H_CURRENCY:
+        ct_buf_adds(b, PICK(g, CURRENCIES));
+        break;
+    case H_LANG:
+        ct_buf_adds(b, PICK(g, LANGS));
+        break;
+    case H_LOCALE:
+        ct_buf_adds(b, PICK(g, LOCALES));
+        break;
+    case H_TZ:
+        ct_buf_adds(b, PICK(g, TIMEZONES));
+        break;
+    case H_ADDRESS:
+        ct_buf_printf(b, "%u %s", 1 + (unsigned)gen_below(g, 250), PICK(g, STREETS));
+        break;
+    case H_ZIP:
+        ct_buf_printf(b, "%05u", 10000 + (unsigned)gen_below(g, 89999));
+        break;
+    case H_STATUS:
+        ct_buf_adds(b, PICK(g, STATUSES));
+        break;
+    case H_COLOR:
+        ct_buf_addc(b, '#');
+        add_hex(g, b, 6);
+        break;
+    case H_TOKEN:
+        add_alnum(g, b, 32);
+        break;
+    case H_PASSWORD:
+        ct_buf_adds(b, "S3cure-");
+        add_alnum(g, b, 9);
+        break;
+    case H_SLUG:
+        ct_buf_printf(b, "%s-%s", PICK(g, WORDS), PICK(g, WORDS));
+        break;
+    case H_TAG:
+        ct_buf_adds(b, PICK(g, TAGS));
+        break;
+    case H_COMPANY:
+        ct_buf_adds(b, PICK(g, COMPANIES));
+        break;
+    case H_VERSION:
+        ct_buf_printf(b, "%u.%u.%u", 1 + (unsigned)gen_below(g, 3), (unsigned)gen_below(g, 10),
+                      (unsigned)gen_below(g, 10));
+        break;
+    case H_PATH:
+        ct_buf_printf(b, "/%s/%s.%s", PICK(g, PATH_WORDS), PICK(g, WORDS), PICK(g, EXTS));
+        break;
+    case H_FILENAME:
+        ct_buf_printf(b, "%s-%s.%s", PICK(g, WORDS), PICK(g, WORDS), PICK(g, EXTS));
+        break;
+    case H_MIME:
+        ct_buf_adds(b, PICK(g, MIMES));
+        break;
+    case H_IP:
+        add_format(g, b, "ipv4", h);
+        break;
+    case H_HOST:
+        add_host(g, b);
+        break;
+    case H_DATETIME:
+        add_datetime(g, b);
+        break;
+    case H_DATE:
+        add_date(g, b);
+        break;
+    case H_TIME:
+        add_time(g, b);
+        break;
+    case H_HASH:
+        add_hex(g, b, 40);
+        break;
+    case H_CODE: {
+        static const char up[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        for (int i = 0; i < 6; i++)
+            ct_buf_addc(b, up[gen_below(g, sizeof up - 1)]);
+        break;
+    }
+    case H_METHOD: {
+        static const char *const m[] = {"GET", "POST", "PUT", "DELETE"};
+        ct_buf_adds(b, PICK(g, m));
+        break;
+    }
+    case H_NONE:
+    default:
+        add_words(g, b, 1 + (unsigned)gen_below(g, 2));
+        break;
+    }
+}
+
+/* Filler that keeps a text readable while lengthening it. */
+static bool texty(enum hint h)
+{
+    return h == H_NONE || h == H_TEXT || h == H_TITLE || h == H_NAME || h == H_FULLNAME ||
+           h == H_COMPANY || h == H_ADDRESS || h == H_TAG || h == H_STATUS;
+}
+
+/* Cut to at most `max` code points, on a code point boundary. */
+static void cut_cp(struct ct_buf *b, uint64_t max)
+{
+    size_t i = 0;
+    uint64_t n = 0;
+    while (i < b->len) {
+        if (((unsigned char)b->ptr[i] & 0xc0) != 0x80) {
+            if (n == max)
+                break;
+            n++;
+        }
+        i++;
+    }
+    b->len = i;
+    if (b->ptr)
+        b->ptr[b->len] = 0;
+}
+
+/* Fit a free text to [minlen, maxlen] code points: lengthen with words, cut, and keep the
+ * ends free of spaces when there is room. */
+static void fit_text(struct gen *g, struct ct_buf *b, uint64_t minlen, uint64_t maxlen, enum hint h)
+{
+    if (maxlen > 100000)
+        maxlen = 100000;
+    if (minlen > maxlen)
+        return;
+    uint64_t n = ct__gen_utf8_len(b->ptr ? b->ptr : "", b->len);
+    while (n < minlen) {
+        if (texty(h)) {
+            if (h == H_TEXT && minlen - n > 40) {
+                ct_buf_addc(b, ' ');
+                ct_buf_adds(b, PICK(g, SENTENCES));
+            } else {
+                ct_buf_addc(b, n ? ' ' : 'a');
+                ct_buf_adds(b, PICK(g, WORDS));
+            }
+        } else {
+            add_alnum(g, b, (unsigned)(minlen - n < 64 ? minlen - n : 64));
+        }
+        n = ct__gen_utf8_len(b->ptr, b->len);
+    }
+    if (n > maxlen) {
+        cut_cp(b, maxlen);
+        n = maxlen;
+    }
+    /* A cut may leave a space (or a dangling '.' from a sentence) at the end. */
+    while (b->len > 0 && b->ptr[b->len - 1] == ' ' && n > minlen) {
+        b->ptr[--b->len] = 0;
+        n--;
+    }
+    if (b->len > 0 && b->ptr[b->len - 1] == ' ')
+        b->ptr[b->len - 1] = 'a';
+}
+
+/* ===================================================================== strings =========== */
+
+struct strcons {
+    uint64_t minlen, maxlen;
+    const struct ct_node *pat[8];
+    unsigned npat;
+    const char *format;
+    const struct ct_node *at; /* for diagnostics: the first schema with a string keyword */
+};
+
+static uint64_t count_of(const struct ct_node *v)
+{
+    if (!v || v->kind != CT_NUMBER || (v->flags & CT_NF_NEG))
+        return 0;
+    if (v->num >= 1.8e19)
+        return UINT64_MAX;
+    return (uint64_t)v->num;
+}
+
+static void str_constraints(const struct gen_conj *c, struct strcons *sc)
+{
+    memset(sc, 0, sizeof(*sc));
+    sc->maxlen = UINT64_MAX;
+    for (uint32_t i = 0; i < c->n; i++) {
+        const struct ct_node *s = c->v[i];
+        if (s->kind != CT_OBJECT)
+            continue;
+        const struct ct_node *v;
+        if ((v = ct_obj_get(s, "minLength")) && count_of(v) > sc->minlen)
+            sc->minlen = count_of(v);
+        if ((v = ct_obj_get(s, "maxLength")) && v->kind == CT_NUMBER && count_of(v) < sc->maxlen)
+            sc->maxlen = count_of(v);
+        if ((v = ct_obj_get(s, "pattern")) && v->kind == CT_STRING && sc->npat < NELEM(sc->pat))
+            sc->pat[sc->npat++] = v;
+        if ((v = ct_obj_get(s, "format")) && v->kind == CT_STRING && !sc->format)
+            sc->format = v->u.str;
+        if (!sc->at && (ct_obj_get(s, "pattern") || ct_obj_get(s, "minLength") ||
+                        ct_obj_get(s, "maxLength") || ct_obj_get(s, "format")))
+            sc->at = s;
+    }
+    if (!sc->at && c->n)
+        sc->at = c->v[0];
+}
+
+static bool str_ok(struct gen *g, const struct strcons *sc, const char *s, size_t len)
+{
+    uint64_t n = ct__gen_utf8_len(s, len);
+    if (n < sc->minlen || n > sc->maxlen)
+        return false;
+    for (unsigned i = 0; i < sc->npat; i++)
+        if (ct__gen_re_search(g->re, sc->pat[i]->u.str, sc->pat[i]->len, s, len) == 0)
+            return false;
+    if (sc->format && ct_format_check(sc->format, s, len) == 0)
+        return false;
+    return true;
+}
+
+/* A pattern without a final `$` still matches with text after its match, and one without a
+ * leading `^` with text before it: pad that way to reach minLength. */
+static void pad_for_pattern(struct gen *g, struct ct_buf *b, const struct strcons *sc)
+{
+    uint64_t n = ct__gen_utf8_len(b->ptr ? b->ptr : "", b->len);
+    if (n >= sc->minlen || sc->minlen > 100000)
+        return;
+    while (n < sc->minlen) {
+        ct_buf_addc(b, "abcdefghijklmnopqrstuvwxyz"[gen_below(g, 26)]);
+        n++;
+    }
+}
+
+struct ct_node *ct__gen_string(struct gen *g, const struct gen_conj *c, const char *hint)
+{
+    struct strcons sc;
+    str_constraints(c, &sc);
+    if (sc.minlen > sc.maxlen) {
+        ct__gen_fail(g, sc.at, "minLength %llu is greater than maxLength %llu",
+                     (unsigned long long)sc.minlen, (unsigned long long)sc.maxlen);
+        return NULL;
+    }
+    if (sc.minlen > 1000000) {
+        ct__gen_fail(g, sc.at, "minLength %llu is too large to generate",
+                     (unsigned long long)sc.minlen);
+        return NULL;
+    }
+    enum hint h = classify(hint);
+    if (h == H_NONE && c->refname)
+        h = classify(c->refname);
+    enum hint ctx = classify(g->ctx_name);
+    struct ct_buf *b = &g->sbuf;
+    bool fmt_known = false;
+    for (int attempt = 0; attempt < 10; attempt++) {
+        b->len = 0;
+        bool done = false;
+        if (sc.format && attempt < 3) {
+            fmt_known = add_format(g, b, sc.format, h);
+            done = fmt_known;
+        }
+        if (!done && sc.npat && (attempt >= 1 || h == H_NONE)) {
+            /* Hinted text first (realistic when it happens to match), then the pattern. */
+            b->len = 0;
+            const struct ct_node *p = sc.pat[attempt % sc.npat];
+            if (!ct__gen_regex(g, p->u.str, p->len, sc.minlen, sc.maxlen, b)) {
+                if (attempt >= 6)
+                    break;
+                continue;
+            }
+            pad_for_pattern(g, b, &sc);
+            done = true;
+        }
+        if (!done) {
+            b->len = 0;
+            if (fmt_known || !sc.format || !add_format(g, b, sc.format, h))
+                add_hinted(g, b, h, ctx, g->ctx_name);
+            fit_text(g, b, sc.minlen, sc.maxlen, h);
+        }
+        const char *s = ct_buf_cstr(b);
+        if (str_ok(g, &sc, s, b->len))
+            return ct__gen_str(g, s, b->len);
+        if (!sc.npat && !sc.format && attempt >= 2)
+            break;
+    }
+    if (sc.npat) {
+        const struct ct_node *p = sc.pat[0];
+        ct__gen_fail(g, p, "could not generate a string matching pattern '%s' with length %llu..%llu",
+                     p->u.str, (unsigned long long)sc.minlen,
+                     (unsigned long long)(sc.maxlen == UINT64_MAX ? 0 : sc.maxlen));
+    } else if (sc.format) {
+        ct__gen_fail(g, sc.at, "could not generate a '%s' string with length %llu..%llu",
+                     sc.format, (unsigned long long)sc.minlen, (unsigned long long)sc.maxlen);
+    } else {
+        ct__gen_fail(g, sc.at, "could not generate a string of length %llu..%llu",
+                     (unsigned long long)sc.minlen, (unsigned long long)sc.maxlen);
+    }
+    return NULL;
+}
+
+/* ===================================================================== numbers =========== */
+
+/* An exact decimal: m x 10^e. */
+struct dnum {
+    int64_t m;
+    int e;
+};
+
+static bool dnum_from_node(const struct ct_node *n, struct dnum *out)
+{
+    struct ct_decimal d;
+    if (!ct_decimal_from_node(n, &d) || d.overflow || d.ndigits > 18)
+        return false;
+    int64_t m = 0;
+    for (uint32_t i = 0; i < d.ndigits; i++)
+        m = m * 10 + (d.digits[i] - '0');
+    if (d.ndigits == 0) {
+        out->m = 0;
+        out->e = 0;
+        return true;
+    }
+    int64_t e = d.exp - (int64_t)d.ndigits;
+    if (e < -30 || e > 30)
+        return false;
+    out->m = d.neg ? -m : m;
+    out->e = (int)e;
+    return true;
+}
+
+static bool pow10_i64(int k, int64_t *out)
+{
+    int64_t v = 1;
+    for (int i = 0; i < k; i++)
+        if (__builtin_mul_overflow(v, 10, &v))
+            return false;
+    *out = v;
+    return true;
+}
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* step := lcm(step, x), both positive. False on overflow. */
+static bool dnum_lcm(struct dnum *step, struct dnum x)
+{
+    int e = step->e < x.e ? step->e : x.e;
+    int64_t s1, s2, a, b;
+    if (!pow10_i64(step->e - e, &s1) || !pow10_i64(x.e - e, &s2))
+        return false;
+    if (__builtin_mul_overflow(step->m, s1, &a) || __builtin_mul_overflow(x.m, s2, &b))
+        return false;
+    int64_t gd = gcd64(a, b), l;
+    if (__builtin_mul_overflow(a / gd, b, &l))
+        return false;
+    /* Normalise: move factors of ten into the exponent. */
+    while (l % 10 == 0 && e < 0) {
+        l /= 10;
+        e++;
+    }
+    step->m = l;
+    step->e = e;
+    return true;
+}
+
+/* Write k x step as a JSON literal. */
+static bool dnum_text(int64_t k, struct dnum step, char *out, size_t cap)
+{
+    int64_t v;
+    if (__builtin_mul_overflow(k, step.m, &v))
+        return false;
+    int e = step.e;
+    while (e < 0 && v % 10 == 0) {
+        v /= 10;
+        e++;
+    }
+    char digits[32];
+    bool neg = v < 0;
+    uint64_t u = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    int nd = snprintf(digits, sizeof digits, "%llu", (unsigned long long)u);
+    if (e >= 0) {
+        if (u == 0)
+            return snprintf(out, cap, "0") < (int)cap;
+        if (e > 12)
+            return snprintf(out, cap, "%s%se%d", neg ? "-" : "", digits, e) < (int)cap;
+        int w = snprintf(out, cap, "%s%s", neg ? "-" : "", digits);
+        for (int i = 0; i < e && (size_t)w + 1 < cap; i++)
+            out[w++] = '0';
+        out[w] = 0;
+        return (size_t)w + 1 < cap;
+    }
+    int frac = -e;
+    size_t w = 0;
+    if (neg)
+        out[w++] = '-';
+    if (nd <= frac) {
+        out[w++] = '0';
+        out[w++] = '.';
+        for (int i = 0; i < frac - nd; i++)
+            out[w++] = '0';
+        memcpy(out + w, digits, (size_t)nd);
+        w += (size_t)nd;
+    } else {
+        memcpy(out + w, digits, (size_t)(nd - frac));
+        w += (size_t)(nd - frac);
+        out[w++] = '.';
+        memcpy(out + w, digits + nd - frac, (size_t)frac);
+        w += (size_t)frac;
+    }
+    out[w] = 0;
+    return w + 1 < cap;
+}
+
+struct bound {
+    const struct ct_node *n; /* the literal, for the exact comparison; NULL: none */
+    double v;
+    bool excl;
+};
+
+struct numcons {
+    struct bound lo, hi;
+    struct dnum step;
+    bool has_step, step_overflow;
+    const struct ct_node *at;
+    const char *format;
+};
+
+static void tighten(struct bound *b, const struct ct_node *n, bool excl, bool lower)
+{
+    if (!n || n->kind != CT_NUMBER)
+        return;
+    if (b->n) {
+        int c = ct_num_cmp(n, b->n);
+        if (lower ? c < 0 : c > 0)
+            return;
+        if (c == 0 && !excl)
+            return;
+    }
+    b->n = n;
+    b->v = n->num;
+    b->excl = excl;
+}
+
+static void num_constraints(struct gen *g, const struct gen_conj *c, bool integer,
+                            struct numcons *nc)
+{
+    memset(nc, 0, sizeof(*nc));
+    nc->step.m = 1;
+    nc->step.e = integer ? 0 : -2;
+    nc->has_step = integer;
+    for (uint32_t i = 0; i < c->n; i++) {
+        const struct ct_node *s = c->v[i];
+        if (s->kind != CT_OBJECT)
+            continue;
+        const struct ct_node *mn = ct_obj_get(s, "minimum"), *mx = ct_obj_get(s, "maximum");
+        const struct ct_node *emn = ct_obj_get(s, "exclusiveMinimum");
+        const struct ct_node *emx = ct_obj_get(s, "exclusiveMaximum");
+        /* Draft 4 / OpenAPI 3.0: a boolean that makes its sibling exclusive; later drafts: a
+         * number of its own. Both forms are honoured whatever the dialect. */
+        bool bmn = emn && emn->kind == CT_BOOL && (emn->flags & CT_NF_TRUE);
+        bool bmx = emx && emx->kind == CT_BOOL && (emx->flags & CT_NF_TRUE);
+        tighten(&nc->lo, mn, bmn, true);
+        tighten(&nc->hi, mx, bmx, false);
+        if (emn && emn->kind == CT_NUMBER)
+            tighten(&nc->lo, emn, true, true);
+        if (emx && emx->kind == CT_NUMBER)
+            tighten(&nc->hi, emx, true, false);
+        const struct ct_node *mo = ct_obj_get(s, "multipleOf");
+        struct dnum d;
+        if (mo && mo->kind == CT_NUMBER && !(mo->flags & CT_NF_NEG) && dnum_from_node(mo, &d) &&
+            d.m > 0) {
+            if (!nc->has_step) {
+                nc->step = d;
+                nc->has_step = true;
+            } else if (!dnum_lcm(&nc->step, d)) {
+                nc->step_overflow = true;
+            }
+        } else if (mo) {
+            nc->step_overflow = true;
+        }
+        const struct ct_node *f = ct_obj_get(s, "format");
+        if (f && f->kind == CT_STRING && !nc->format)
+            nc->format = f->u.str;
+        if (!nc->at && (mn || mx || emn || emx || mo))
+            nc->at = s;
+    }
+    if (!nc->at && c->n)
+        nc->at = c->v[0];
+    (void)g;
+}
+
+/* Preferred ranges by property name: what a frontend developer expects to see. */
+static bool hint_range(const char *hint, bool integer, double *lo, double *hi)
+{
+    if (!hint)
+        return false;
+    char tok[8][24];
+    unsigned n = tokenize(hint, tok, 8);
+    if (!n)
+        return false;
+    static const struct {
+        const char *tok;
+        double lo, hi;
+    } R[] = {
+        {"id", 1, 9999},           {"age", 18, 80},          {"year", 2015, 2025},
+        {"month", 1, 12},          {"day", 1, 28},           {"hour", 0, 23},
+        {"minute", 0, 59},         {"second", 0, 59},        {"count", 0, 50},
+        {"total", 0, 500},         {"size", 1, 100},         {"quantity", 1, 20},
+        {"page", 1, 5},            {"limit", 10, 50},        {"offset", 0, 100},
+        {"price", 1, 500},         {"amount", 1, 500},       {"cost", 1, 500},
+        {"fee", 1, 50},            {"balance", 0, 5000},     {"lat", -90, 90},
+        {"latitude", -90, 90},     {"lon", -180, 180},       {"lng", -180, 180},
+        {"longitude", -180, 180},  {"percent", 0, 100},      {"percentage", 0, 100},
+        {"rating", 1, 5},          {"stars", 1, 5},          {"score", 0, 100},
+        {"ratio", 0, 1},           {"probability", 0, 1},    {"temperature", 0, 1},
+        {"p", 0, 1},               {"port", 1024, 65535},    {"version", 1, 10},
+        {"timestamp", 1700000000, 1735000000}, {"at", 1700000000, 1735000000},
+        {"tokens", 16, 2048},      {"ms", 10, 5000},         {"duration", 10, 5000},
+        {"latency", 10, 5000},     {"bytes", 1024, 1048576}, {"width", 64, 1920},
+        {"height", 64, 1080},      {"priority", 0, 10},      {"level", 0, 10},
+        {"index", 0, 10},          {"position", 0, 10},      {"rank", 1, 10},
+        {"status", 200, 200},      {"code", 200, 200},       {"seconds", 1, 3600},
+        {"retry", 1, 5},           {"attempts", 1, 5},       {"weight", 1, 100},
+    };
+    for (size_t i = 0; i < NELEM(R); i++) {
+        if (!strcmp(tok[n - 1], R[i].tok)) {
+            *lo = R[i].lo;
+            *hi = R[i].hi;
+            (void)integer;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void format_range(const char *f, double *lo, double *hi)
+{
+    if (!f)
+        return;
+    double flo = -9007199254740991.0, fhi = 9007199254740991.0;
+    if (!strcmp(f, "int32")) {
+        flo = -2147483648.0;
+        fhi = 2147483647.0;
+    } else if (!strcmp(f, "uint32")) {
+        flo = 0;
+        fhi = 4294967295.0;
+    } else if (!strcmp(f, "int16")) {
+        flo = -32768;
+        fhi = 32767;
+    } else if (!strcmp(f, "uint16")) {
+        flo = 0;
+        fhi = 65535;
+    } else if (!strcmp(f, "int8")) {
+        flo = -128;
+        fhi = 127;
+    } else if (!strcmp(f, "uint8")) {
+        flo = 0;
+        fhi = 255;
+    } else if (!strcmp(f, "uint64")) {
+        flo = 0;
+    } else if (!strcmp(f, "float")) {
+        flo = -3.0e38;
+        fhi = 3.0e38;
+    }
+    if (*lo < flo)
+        *lo = flo;
+    if (*hi > fhi)
+        *hi = fhi;
+}
+
+/* Does the literal satisfy both bounds exactly? */
+static bool within(const struct ct_node *v, const struct numcons *nc)
+{
+    if (nc->lo.n) {
+        int c = ct_num_cmp(v, nc->lo.n);
+        if (c < 0 || (c == 0 && nc->lo.excl))
+            return false;
+    }
+    if (nc->hi.n) {
+        int c = ct_num_cmp(v, nc->hi.n);
+        if (c > 0 || (c == 0 && nc->hi.excl))
+            return false;
+    }
+    return true;
+}
+
+#define NUM_CLAMP 1e15 /* generated magnitudes stay well inside exact doubles */
+
+struct ct_node *ct__gen_number(struct gen *g, const struct gen_conj *c, bool integer,
+                               const char *hint)
+{
+    struct numcons nc;
+    num_constraints(g, c, integer, &nc);
+    if (nc.step_overflow) {
+        ct__gen_fail(g, nc.at, "the multipleOf values cannot be combined exactly");
+        return NULL;
+    }
+    /* The hard range, as doubles (the literals decide at the end). */
+    double L = nc.lo.n ? nc.lo.v : -INFINITY, U = nc.hi.n ? nc.hi.v : INFINITY;
+    format_range(nc.format, &L, &U);
+    if (L < -NUM_CLAMP)
+        L = -NUM_CLAMP;
+    if (U > NUM_CLAMP)
+        U = NUM_CLAMP;
+    if (L > U) {
+        ct__gen_fail(g, nc.at, "no number lies between the minimum and the maximum");
+        return NULL;
+    }
+    /* A non-integer without multipleOf: two decimals, finer when the range is narrow. */
+    struct dnum step = nc.step;
+    if (!integer && !nc.has_step) {
+        double w = U - L;
+        while (step.e > -12 && w < 100 * pow(10, step.e))
+            step.e--;
+    }
+    double sv = (double)step.m * pow(10, step.e);
+    /* The preferred range: the hint's, else a small friendly one near the bounds. */
+    double plo, phi;
+    if (!hint_range(hint, integer, &plo, &phi)) {
+        plo = integer ? 1 : 0;
+        phi = integer ? 100 : 100;
+    }
+    if (plo < L || phi > U) {
+        double a = plo > L ? plo : L, b = phi < U ? phi : U;
+        if (a <= b && b - a >= sv) {
+            plo = a;
+            phi = b;
+        } else if (isfinite(L) && isfinite(U)) {
+            plo = L;
+            phi = U - L > 1000 ? L + 1000 : U;
+        } else if (isfinite(L)) {
+            plo = L;
+            phi = L + (fabs(L) > 100 ? fabs(L) : 100);
+        } else {
+            phi = U;
+            plo = U - (fabs(U) > 100 ? fabs(U) : 100);
+        }
+        if (phi > U)
+            phi = U;
+        if (plo < L)
+            plo = L;
+    }
+    char lit[64];
+    for (int pass = 0; pass < 2; pass++) {
+        double a = pass ? L : plo, b = pass ? U : phi;
+        double klo = ceil(a / sv), khi = floor(b / sv);
+        if (klo < -9.0e15 || khi > 9.0e15) {
+            klo = klo < -9.0e15 ? -9.0e15 : klo;
+            khi = khi > 9.0e15 ? 9.0e15 : khi;
+        }
+        if (klo > khi)
+            continue;
+        int64_t k0 = (int64_t)klo, k1 = (int64_t)khi;
+        uint64_t span = (uint64_t)(k1 - k0);
+        for (int t = 0; t < 8; t++) {
+            int64_t k;
+            if (t < 5)
+                k = k0 + (int64_t)gen_below(g, span + 1 < span ? span : span + 1);
+            else /* ends of the range, nudged inwards for exclusive bounds */
+                k = t == 5 ? k0 : t == 6 ? k0 + 1 : k1 - 1;
+            if (k < k0 || k > k1)
+                continue;
+            if (!dnum_text(k, step, lit, sizeof lit))
+                continue;
+            struct ct_node *n = ct__gen_num_lit(g, lit, strlen(lit));
+            if (within(n, &nc) && (!integer || ct_num_is_integer(n)))
+                return n;
+        }
+    }
+    ct__gen_fail(g, nc.at, "no %s satisfies these bounds%s", integer ? "integer" : "number",
+                 nc.has_step ? " and multipleOf" : "");
+    return NULL;
+}
