@@ -18,14 +18,20 @@ void ct_arena_init(struct ct_arena *a, size_t block_min)
     a->block_min = block_min ? block_min : 16384;
 }
 
-void ct_arena_deinit(struct ct_arena *a)
+static void free_chain(struct ct_arena_block *b)
 {
-    struct ct_arena_block *b = a->head;
     while (b) {
         struct ct_arena_block *n = b->next;
         ct_free(b);
         b = n;
     }
+}
+
+void ct_arena_deinit(struct ct_arena *a)
+{
+    free_chain(a->head);
+    free_chain(a->spare);
+    a->spare = NULL;
     a->head = NULL;
     a->cur = a->end = NULL;
     a->total = 0;
@@ -35,19 +41,18 @@ void ct_arena_reset(struct ct_arena *a)
 {
     if (!a->head)
         return;
-    /* The oldest block is the last in the chain; keep it, free the others. */
-    struct ct_arena_block *b = a->head, *keep = NULL;
-    while (b) {
+    /* Every block but the first becomes a spare, reused before malloc is asked again: a loop
+     * that parses the same kind of input into a reset arena stops faulting in fresh pages. */
+    struct ct_arena_block *b = a->head;
+    while (b->next) {
         struct ct_arena_block *n = b->next;
-        if (!n)
-            keep = b;
-        else
-            ct_free(b);
+        b->next = a->spare;
+        a->spare = b;
         b = n;
     }
-    a->head = keep;
-    a->cur = keep->data;
-    a->end = keep->data + keep->size;
+    a->head = b;
+    a->cur = b->data;
+    a->end = b->data + b->size;
     a->total = 0;
 }
 
@@ -60,8 +65,17 @@ void *ct_arena_alloc(struct ct_arena *a, size_t n)
         if (!a->block_min)
             a->block_min = 16384;
         size_t size = n > a->block_min ? n : a->block_min;
-        struct ct_arena_block *b = ct_xmalloc(sizeof(*b) + size);
-        b->size = size;
+        struct ct_arena_block *b = NULL, **pp = &a->spare;
+        while (*pp && (*pp)->size < size)
+            pp = &(*pp)->next;
+        if (*pp) {
+            b = *pp;
+            *pp = b->next;
+            size = b->size;
+        } else {
+            b = ct_xmalloc(sizeof(*b) + size);
+            b->size = size;
+        }
         if (n > a->block_min && a->head && a->cur) {
             /* A big allocation gets its own block behind the current one, so the rest of the
              * current block stays usable. */

@@ -14,6 +14,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 struct parser {
     struct ct_arena *arena;
@@ -195,6 +198,34 @@ static struct ct_node *parse_string(struct parser *ps)
     bool escapes = false;
     size_t extra = 0;
     for (;;) {
+        /* Skip plain ASCII eight bytes at a time: stop at a quote, a backslash, a control
+         * character or a byte >= 0x80 (SWAR: each test sets a byte's high bit). */
+#ifdef __SSE2__
+        /* Sixteen at a time: a signed compare below 0x20 also catches bytes >= 0x80. */
+        while (ps->end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i m = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+            int mask = _mm_movemask_epi8(m);
+            if (mask) {
+                p += __builtin_ctz((unsigned)mask);
+                break;
+            }
+            p += 16;
+        }
+#endif
+        while (ps->end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+            uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+            uint64_t special = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w) | w;
+            if (special & highs)
+                break;
+            p += 8;
+        }
         unsigned char c = (unsigned char)*p;
         if (c == '"')
             break;
@@ -244,10 +275,14 @@ static struct ct_node *parse_string(struct parser *ps)
     const char *q = start + 1;
     size_t o = 0;
     while (q < p) {
-        if (*q != '\\') {
-            out[o++] = *q++;
-            continue;
-        }
+        /* Copy the run up to the next backslash in one go. */
+        const char *bs = memchr(q, '\\', (size_t)(p - q));
+        size_t run = (size_t)((bs ? bs : p) - q);
+        memcpy(out + o, q, run);
+        o += run;
+        q += run;
+        if (!bs)
+            break;
         q++;
         char e = *q++;
         switch (e) {

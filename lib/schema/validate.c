@@ -345,6 +345,9 @@ static bool v_props(struct ct_vctx *c, const struct ct_snode *s, const struct ct
                 if (pp->hash != h || pp->len != kl || memcmp(pp->name, k, kl))
                     continue;
                 matched = true;
+                /* The key is pushed first so that a read-only or write-only error
+                 * points at the property itself (/id), not at its object. */
+                push_key(c, m->key);
                 if (c->dir && pp->sub) {
                     uint32_t f = pp->sub->flags;
                     for (uint32_t q = 0; q < pp->sub->nkw && !(f & (CT_SN_READONLY |
@@ -355,23 +358,26 @@ static bool v_props(struct ct_vctx *c, const struct ct_snode *s, const struct ct
                     if (c->dir == CT_DIR_REQUEST && (f & CT_SN_READONLY)) {
                         struct ct_kw tmp = *kw;
                         tmp.at = p->at_props;
-                        fail(c, s, &tmp, in,
+                        fail(c, s, &tmp, m->val,
                              "property '%s' is read-only and must not be sent in a request", k);
                         ok = false;
-                        if (stop(c))
+                        if (stop(c)) {
+                            c->npath--;
                             return false;
+                        }
                     } else if (c->dir == CT_DIR_RESPONSE && (f & CT_SN_WRITEONLY)) {
                         struct ct_kw tmp = *kw;
                         tmp.at = p->at_props;
-                        fail(c, s, &tmp, in,
+                        fail(c, s, &tmp, m->val,
                              "property '%s' is write-only and must not appear in a response",
                              k);
                         ok = false;
-                        if (stop(c))
+                        if (stop(c)) {
+                            c->npath--;
                             return false;
+                        }
                     }
                 }
-                push_key(c, m->key);
                 bool r = vnode(c, pp->sub, m->val, NULL);
                 c->npath--;
                 if (!r) {

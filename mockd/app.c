@@ -1,0 +1,252 @@
+/* app.c - loading a spec and preparing everything requests need, once: the router, compiled
+ * schemas, default answers serialised to bytes, auth roles of operations.
+ *
+ * Examples that fail their own schema are reported as located warnings and not served by
+ * default (a generated body takes their place), so every answer mockd gives matches the
+ * contract even when the contract's examples do not. */
+#include "mockd.h"
+
+#include "core/alloc.h"
+#include "core/err.h"
+#include "gen/gen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static void print_diags(struct ct_diags *d)
+{
+    if (!d->n)
+        return;
+    struct ct_buf out;
+    ct_buf_init(&out, 0);
+    ct_diags_render(d, &out, isatty(2));
+    fputs(ct_buf_cstr(&out), stderr);
+    ct_buf_deinit(&out);
+}
+
+bool mockd_media_is_json(const char *type);
+bool mockd_media_is_json(const char *type)
+{
+    size_t n = strcspn(type, ";");
+    if (n >= 16 && !strncasecmp(type, "application/json", 16) && (n == 16))
+        return true;
+    /* application/problem+json, application/vnd.x+json */
+    return n > 5 && !strncasecmp(type + n - 5, "+json", 5);
+}
+
+static unsigned parse_status(const char *s, unsigned *klass)
+{
+    *klass = 0;
+    if (!strcmp(s, "default"))
+        return 0;
+    if (s[1] == 'X') {
+        *klass = (unsigned)(s[0] - '0');
+        return 0;
+    }
+    return (unsigned)atoi(s);
+}
+
+/* The answer body of a media type: a valid example if there is one, else a generated body. */
+static void plan_media(struct mockd_app *app, struct mockd_media_plan *mp, enum ct_direction dir,
+                       bool is_response, struct ct_diags *diags)
+{
+    struct ct_arena *arena = ct_docset_arena(app->ds);
+    mp->json = mockd_media_is_json(mp->m->type);
+    mp->sse = !strncasecmp(mp->m->type, "text/event-stream", 17);
+    mp->text = !mp->json && !strncasecmp(mp->m->type, "text/", 5);
+    if (mp->m->schema)
+        mp->schema = ct_schema_set_get(app->schemas, mp->m->schema, diags);
+    if (!is_response)
+        return;
+    struct ct_vopts vo = {.direction = dir};
+    const struct ct_node *cands[64];
+    unsigned nc = 0;
+    if (mp->m->example)
+        cands[nc++] = mp->m->example;
+    if (mp->m->examples)
+        for (uint32_t i = 0; i < mp->m->examples->len && nc < 64; i++) {
+            const struct ct_node *ex = ct_docset_deref(app->ds, mp->m->examples->u.members[i].val,
+                                                       diags);
+            const struct ct_node *v = ct_obj_get(ex, "value");
+            if (v)
+                cands[nc++] = v;
+        }
+    for (unsigned i = 0; i < nc && !mp->body; i++) {
+        struct ct_diags why;
+        ct_diags_init(&why);
+        why.max = 1;
+        if (!mp->schema || !mp->json || ct_schema_validate_opts(mp->schema, NULL, cands[i], &vo, &why)) {
+            mp->body = cands[i];
+        } else {
+            const struct ct_diag *g = why.n ? &why.v[0] : NULL;
+            struct ct_diag *w = ct_diags_add(
+                diags, CT_SEV_WARNING, CT_E_INVALID, cands[i]->src, cands[i]->line, cands[i]->col,
+                "example does not match its schema, not served: %s%s%s",
+                g && g->instance_ptr && *g->instance_ptr ? g->instance_ptr : "",
+                g && g->instance_ptr && *g->instance_ptr ? ": " : "", g ? g->msg : "invalid");
+            (void)w;
+            app->nwarnings++;
+        }
+        ct_diags_deinit(&why);
+    }
+    if (!mp->body && mp->m->schema && !mp->sse) {
+        struct ct_gen_opts go = {.seed = app->cfg->seed, .direction = dir,
+                                 .oas30 = app->oas->minor == 0, .prefer_examples = true};
+        mp->body = ct_gen_instance(app->ds, mp->m->schema, &go, arena, diags);
+    }
+    if (!mp->body)
+        return;
+    struct ct_buf b;
+    ct_buf_init(&b, 0);
+    if (mp->body->kind == CT_STRING && !mp->json)
+        ct_buf_add(&b, mp->body->u.str, mp->body->len);
+    else
+        ct_json_emit(mp->body, &b, false);
+    size_t len;
+    char *bytes = ct_buf_steal(&b, &len);
+    mp->bytes = ct_arena_strndup(arena, bytes, len);
+    mp->len = len;
+    ct_free(bytes);
+}
+
+static enum mockd_auth_role role_of(const struct ct_oas_op *op)
+{
+    const char *ext = ct_obj_str(op->node, "x-mockd-auth");
+    const char *id = op->operation_id ? op->operation_id : "";
+    if (ext) {
+        if (!strcmp(ext, "login"))
+            return MOCKD_ROLE_LOGIN;
+        if (!strcmp(ext, "refresh"))
+            return MOCKD_ROLE_REFRESH;
+        if (!strcmp(ext, "logout"))
+            return MOCKD_ROLE_LOGOUT;
+    }
+    if (!strcmp(id, "login") || !strcmp(id, "loginWithDingTalk"))
+        return MOCKD_ROLE_LOGIN;
+    if (!strcmp(id, "refreshToken") || !strcmp(id, "refresh"))
+        return MOCKD_ROLE_REFRESH;
+    if (!strcmp(id, "logout"))
+        return MOCKD_ROLE_LOGOUT;
+    return MOCKD_ROLE_NONE;
+}
+
+static void plan_op(struct mockd_app *app, struct mockd_op_plan *p, const struct ct_oas_op *op,
+                    struct ct_diags *diags)
+{
+    struct ct_arena *arena = ct_docset_arena(app->ds);
+    p->op = op;
+    p->role = role_of(op);
+    p->roles = ct_obj_get(op->node, "x-required-roles");
+    p->params = ct_arena_zalloc(arena, (op->nparams + 1) * sizeof(*p->params));
+    for (unsigned i = 0; i < op->nparams; i++) {
+        const struct ct_node *s = op->params[i].schema;
+        if (!s && op->params[i].content && op->params[i].content->len)
+            s = ct_obj_get(op->params[i].content->u.members[0].val, "schema");
+        if (s)
+            p->params[i] = ct_schema_set_get(app->schemas, s, diags);
+    }
+    p->nbody = op->nbody;
+    p->body = ct_arena_zalloc(arena, (op->nbody + 1) * sizeof(*p->body));
+    for (unsigned i = 0; i < op->nbody; i++) {
+        p->body[i].m = &op->body[i];
+        plan_media(app, &p->body[i], CT_DIR_REQUEST, false, diags);
+    }
+    p->nresps = op->nresponses;
+    p->resps = ct_arena_zalloc(arena, (op->nresponses + 1) * sizeof(*p->resps));
+    p->dflt = -1;
+    unsigned best = 1000;
+    for (unsigned i = 0; i < op->nresponses; i++) {
+        struct mockd_resp_plan *rp = &p->resps[i];
+        rp->r = &op->responses[i];
+        rp->code = parse_status(rp->r->status, &rp->klass);
+        rp->nmedia = rp->r->nmedia;
+        rp->media = ct_arena_zalloc(arena, (rp->nmedia + 1) * sizeof(*rp->media));
+        for (unsigned k = 0; k < rp->nmedia; k++) {
+            rp->media[k].m = &rp->r->media[k];
+            plan_media(app, &rp->media[k], CT_DIR_RESPONSE, true, diags);
+        }
+        /* The default answer: the lowest 2xx code, then a 2XX range, then "default". */
+        unsigned rank = rp->code >= 200 && rp->code < 300 ? rp->code
+                        : rp->klass == 2                   ? 300
+                        : rp->code == 0 && !rp->klass      ? 400
+                                                           : 1000;
+        if (rank < best) {
+            best = rank;
+            p->dflt = (int)i;
+        }
+    }
+}
+
+int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
+{
+    memset(app, 0, sizeof(*app));
+    app->cfg = cfg;
+    struct ct_diags diags;
+    ct_diags_init(&diags);
+    diags.max = 100;
+    app->oas = ct_oas_load(cfg->spec_path, NULL, &app->ds, &diags);
+    if (!app->oas) {
+        print_diags(&diags);
+        fprintf(stderr, "mockd: %s: %zu error%s, not serving\n", cfg->spec_path, diags.nerrors,
+                diags.nerrors == 1 ? "" : "s");
+        ct_diags_deinit(&diags);
+        return 2;
+    }
+    struct ct_schema_opts so = {
+        .dialect = app->oas->minor == 0 ? CT_DIALECT_OAS30 : CT_DIALECT_OAS31,
+        .format_assert = true,
+        .all_errors = true,
+    };
+    if (app->oas->json_schema_dialect && app->oas->minor > 0)
+        so.dialect = CT_DIALECT_AUTO;
+    app->schemas = ct_schema_set_new(app->ds, &so);
+    app->router = ct_router_new(app->oas);
+    app->plans = ct_xcalloc(app->oas->nops + 1, sizeof(*app->plans));
+    for (unsigned i = 0; i < app->oas->nops; i++)
+        plan_op(app, &app->plans[i], &app->oas->ops[i], &diags);
+    size_t errors = diags.nerrors;
+    print_diags(&diags);
+    ct_diags_deinit(&diags);
+    if (errors) {
+        fprintf(stderr, "mockd: %s: %zu error%s in schemas, not serving\n", cfg->spec_path, errors,
+                errors == 1 ? "" : "s");
+        return 2;
+    }
+
+    /* Auth: JWT simulation when the spec has a bearer scheme and a login operation. */
+    app->auth = cfg->auth;
+    if (app->auth == MOCKD_AUTH_AUTO) {
+        bool login = false, bearer = false;
+        for (unsigned i = 0; i < app->oas->nops; i++)
+            login |= app->plans[i].role == MOCKD_ROLE_LOGIN;
+        for (unsigned i = 0; i < app->oas->nschemes; i++)
+            bearer |= app->oas->schemes[i].scheme &&
+                      !strcasecmp(app->oas->schemes[i].scheme, "bearer");
+        app->auth = login && bearer ? MOCKD_AUTH_JWT : MOCKD_AUTH_PRESENCE;
+    }
+    app->jwt = mockd_jwt_new(cfg->jwt_secret, cfg->token_ttl, cfg->refresh_ttl);
+
+    struct ct_buf b;
+    ct_buf_init(&b, 0);
+    ct_json_emit(app->oas->root, &b, false);
+    app->spec_json = ct_buf_steal(&b, &app->spec_json_len);
+    ct_yaml_emit(app->oas->root, &b);
+    app->spec_yaml = ct_buf_steal(&b, &app->spec_yaml_len);
+    return 0;
+}
+
+void mockd_app_free(struct mockd_app *app)
+{
+    if (app->schemas)
+        ct_schema_set_free(app->schemas);
+    ct_router_free(app->router);
+    ct_free(app->plans);
+    mockd_jwt_free(app->jwt);
+    ct_free(app->spec_json);
+    ct_free(app->spec_yaml);
+    ct_docset_free(app->ds);
+    memset(app, 0, sizeof(*app));
+}
