@@ -199,6 +199,7 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
         .dialect = app->oas->minor == 0 ? CT_DIALECT_OAS30 : CT_DIALECT_OAS31,
         .format_assert = true,
         .all_errors = true,
+        .lenient_patterns = true, /* serve real-world specs whose patterns are PCRE-only */
     };
     if (app->oas->json_schema_dialect && app->oas->minor > 0)
         so.dialect = CT_DIALECT_AUTO;

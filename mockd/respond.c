@@ -427,31 +427,37 @@ static bool declares(const struct mockd_app *app, const struct ct_node *body,
     return false;
 }
 
-/* An error answer in the contract's own shape when the operation declares one. */
+/* An error answer in the contract's own shape when the operation declares one.
+ *
+ * `codes` is a comma-separated list of error codes in order of preference ("TOKEN_INVALID,
+ * INVALID_TOKEN,UNAUTHORIZED"): a contract whose `code` is an enum gets the first one it allows.
+ * The filled body is checked against the schema; fields that do not fit are left as the example
+ * has them, and when nothing fits the answer is application/problem+json. */
 static void error_answer(const struct mockd_app *app, const struct mockd_op_plan *p,
                          struct mockd_req *req, struct mockd_resp *resp, unsigned status,
-                         const char *code, const char *message, const struct problems *ps)
+                         const char *codes, const char *message, const struct problems *ps)
 {
     const struct mockd_resp_plan *rp = find_resp(p, status);
     const struct mockd_media_plan *mp = json_media(rp);
     resp->status = status;
+    char first[64];
+    size_t fl = strcspn(codes, ",");
+    snprintf(first, sizeof(first), "%.*s", (int)fl, codes);
     if (mp && mp->body && mp->body->kind == CT_OBJECT && mp->schema) {
         struct ct_arena *a = req->arena;
-        const struct ct_node *o = mp->body;
         const struct ct_node *sch = mp->m->schema;
-        if (declares(app, o, sch, "code"))
-            o = n_set(a, o, "code", n_str(a, code));
-        if (declares(app, o, sch, "message"))
-            o = n_set(a, o, "message", n_str(a, message));
-        else if (declares(app, o, sch, "detail"))
-            o = n_set(a, o, "detail", n_str(a, message));
+        const struct ct_node *base = mp->body;
+        if (declares(app, base, sch, "message"))
+            base = n_set(a, base, "message", n_str(a, message));
+        else if (declares(app, base, sch, "detail"))
+            base = n_set(a, base, "detail", n_str(a, message));
         if (resp->request_id) {
-            if (declares(app, o, sch, "requestId"))
-                o = n_set(a, o, "requestId", n_str(a, resp->request_id));
-            else if (declares(app, o, sch, "request_id"))
-                o = n_set(a, o, "request_id", n_str(a, resp->request_id));
+            if (declares(app, base, sch, "requestId"))
+                base = n_set(a, base, "requestId", n_str(a, resp->request_id));
+            else if (declares(app, base, sch, "request_id"))
+                base = n_set(a, base, "request_id", n_str(a, resp->request_id));
         }
-        const struct ct_node *fallback = o;
+        const struct ct_node *with_problems = base;
         if (ps && ps->n) {
             struct ct_node **items = ct_arena_alloc(a, ps->n * sizeof(*items));
             for (unsigned i = 0; i < ps->n; i++) {
@@ -462,29 +468,41 @@ static void error_answer(const struct mockd_app *app, const struct mockd_op_plan
             struct ct_node *arr = n_new(a, CT_ARRAY);
             arr->u.items = items;
             arr->len = ps->n;
-            if (declares(app, o, sch, "details")) {
-                const struct ct_node *det = ct_obj_get(o, "details");
-                o = n_set(a, o, "details", n_set(a, det && det->kind == CT_OBJECT ? det : NULL,
-                                                  "validationErrors", arr));
-            } else if (declares(app, o, sch, "errors")) {
-                o = n_set(a, o, "errors", arr);
-            } else if (declares(app, o, sch, "validationErrors")) {
-                o = n_set(a, o, "validationErrors", arr);
+            if (declares(app, base, sch, "details")) {
+                const struct ct_node *det = ct_obj_get(base, "details");
+                with_problems = n_set(a, base, "details",
+                                      n_set(a, det && det->kind == CT_OBJECT ? det : NULL,
+                                            "validationErrors", arr));
+            } else if (declares(app, base, sch, "errors")) {
+                with_problems = n_set(a, base, "errors", arr);
+            } else if (declares(app, base, sch, "validationErrors")) {
+                with_problems = n_set(a, base, "validationErrors", arr);
             }
         }
+        const struct ct_node *oc = ct_obj_get(base, "code");
+        bool set_code = (oc && oc->kind == CT_STRING) || (!oc && declares(app, base, sch, "code"));
         struct ct_vopts vo = {.direction = CT_DIR_RESPONSE};
         const struct ct_node *chosen = NULL;
-        if (ct_schema_validate_opts(mp->schema, tl()->vctx, o, &vo, NULL))
-            chosen = o;
-        else if (ct_schema_validate_opts(mp->schema, tl()->vctx, fallback, &vo, NULL))
-            chosen = fallback;
-        if (chosen) {
-            set_body_node(req, resp, chosen, mp->m->type);
-            declared_headers(app, req, resp, rp);
-            return;
+        /* Each code in turn with the problems, then the example's own code, then less. */
+        for (const char *c = codes; set_code && *c && !chosen;) {
+            size_t n = strcspn(c, ",");
+            const struct ct_node *cand =
+                n_set(a, with_problems, "code", n_str(a, ct_arena_strndup(a, c, n)));
+            if (ct_schema_validate_opts(mp->schema, tl()->vctx, cand, &vo, NULL))
+                chosen = cand;
+            c += n + (c[n] == ',');
         }
+        if (!chosen && ct_schema_validate_opts(mp->schema, tl()->vctx, with_problems, &vo, NULL))
+            chosen = with_problems;
+        if (!chosen && ct_schema_validate_opts(mp->schema, tl()->vctx, base, &vo, NULL))
+            chosen = base;
+        if (!chosen)
+            chosen = mp->body;
+        set_body_node(req, resp, chosen, mp->m->type);
+        declared_headers(app, req, resp, rp);
+        return;
     }
-    problem_json(req, resp, status, code, message, ps);
+    problem_json(req, resp, status, first, message, ps);
     declared_headers(app, req, resp, rp);
 }
 
@@ -620,7 +638,7 @@ static bool check_scheme(const struct mockd_app *app, struct mockd_req *req,
     if (!authz || strncasecmp(authz, want, strlen(want)) != 0 || !authz[strlen(want)]) {
         ar->message = afmt(req->arena, "missing credentials: expected 'Authorization: %s...'",
                            basic ? "Basic" : "Bearer");
-        ar->code = "UNAUTHORIZED";
+        ar->code = "UNAUTHORIZED,AUTHENTICATION_REQUIRED";
         return false;
     }
     if (basic || app->auth != MOCKD_AUTH_JWT)
@@ -632,7 +650,9 @@ static bool check_scheme(const struct mockd_app *app, struct mockd_req *req,
         mockd_jwt_verify(app->jwt, tok, strlen(tok), "access", req->arena, &ar->claims);
     if (r != MOCKD_JWT_OK) {
         ar->message = mockd_jwt_reason(r);
-        ar->code = r == MOCKD_JWT_EXPIRED ? "TOKEN_EXPIRED" : "INVALID_TOKEN";
+        ar->code = r == MOCKD_JWT_EXPIRED   ? "TOKEN_EXPIRED,EXPIRED_TOKEN,UNAUTHORIZED"
+                   : r == MOCKD_JWT_REVOKED ? "TOKEN_REVOKED,TOKEN_INVALID,INVALID_TOKEN,UNAUTHORIZED"
+                                            : "TOKEN_INVALID,INVALID_TOKEN,UNAUTHORIZED";
         return false;
     }
     ar->have_claims = true;
@@ -685,7 +705,7 @@ roles:
                 return;
         ar->ok = false;
         ar->status = 403;
-        ar->code = "FORBIDDEN";
+        ar->code = "INSUFFICIENT_ROLE,FORBIDDEN";
         ar->message = afmt(req->arena, "role '%s' may not call this operation",
                            ar->claims.role ? ar->claims.role : "(none)");
     }
@@ -987,8 +1007,11 @@ static bool auth_flow(const struct mockd_app *app, const struct mockd_op_plan *p
         if (r == MOCKD_JWT_OK && !mockd_jwt_revoke(app->jwt, c.jti, c.exp))
             r = MOCKD_JWT_REVOKED;
         if (r != MOCKD_JWT_OK) {
+            mockd_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"mockd\"");
             error_answer(app, p, req, resp, 401,
-                         r == MOCKD_JWT_REVOKED ? "REFRESH_TOKEN_REUSED" : "INVALID_REFRESH_TOKEN",
+                         r == MOCKD_JWT_REVOKED
+                             ? "REFRESH_TOKEN_REUSED,TOKEN_REVOKED,INVALID_REFRESH_TOKEN,UNAUTHORIZED"
+                             : "INVALID_REFRESH_TOKEN,TOKEN_INVALID,INVALID_TOKEN,UNAUTHORIZED",
                          r == MOCKD_JWT_REVOKED ? "the refresh token was already used"
                                                 : mockd_jwt_reason(r),
                          NULL);
@@ -1094,8 +1117,9 @@ void mockd_handle(const struct mockd_app *app, struct mockd_req *req, struct moc
     int method = ct_http_method_parse(req->method, strlen(req->method));
     bool head = method == CT_HEAD;
 
-    /* Built-in routes: the loaded document itself. */
-    if (method == CT_GET || head) {
+    /* Built-in routes: the loaded document itself. A spec that declares these paths too is
+     * answered from the spec when the client asks for it with a Prefer header. */
+    if ((method == CT_GET || head) && !mockd_req_header(req, "Prefer")) {
         if (req->path_len == 13 && !memcmp(req->path, "/openapi.json", 13)) {
             resp->status = 200;
             resp->content_type = "application/json";
@@ -1164,7 +1188,7 @@ void mockd_handle(const struct mockd_app *app, struct mockd_req *req, struct moc
     resp->operation_id = m.op->operation_id;
 
     if (req->body_too_big) {
-        error_answer(app, p, req, resp, 413, "PAYLOAD_TOO_LARGE",
+        error_answer(app, p, req, resp, 413, "PAYLOAD_TOO_LARGE,CONTENT_TOO_LARGE,BAD_REQUEST",
                      afmt(a, "request body is larger than %zu bytes", cfg->max_body), NULL);
         return;
     }
@@ -1193,9 +1217,10 @@ void mockd_handle(const struct mockd_app *app, struct mockd_req *req, struct moc
                                                                                             : 400);
             if (bad_status == 0 && find_resp(p, 422) && find_resp(p, 422)->code == 422)
                 st = 422;
-            error_answer(app, p, req, resp, st, st == 415 ? "UNSUPPORTED_MEDIA_TYPE"
-                                                : st == 400 ? "BAD_REQUEST"
-                                                            : "VALIDATION_ERROR",
+            error_answer(app, p, req, resp, st,
+                         st == 415   ? "UNSUPPORTED_MEDIA_TYPE,BAD_REQUEST"
+                         : st == 400 ? "BAD_REQUEST,VALIDATION_ERROR,INVALID_REQUEST"
+                                     : "VALIDATION_ERROR,UNPROCESSABLE_ENTITY,BAD_REQUEST",
                          afmt(a, "the request does not match the contract (%u problem%s)",
                               ps->total, ps->total == 1 ? "" : "s"),
                          ps);

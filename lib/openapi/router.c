@@ -243,11 +243,15 @@ fail:
 }
 
 /* Depth-first match; returns the trie node where the path ends, or NULL. */
+static bool has_ops(const struct rnode *n);
+
 static const struct rnode *walk(const struct rnode *n, const char *p, const char *end,
                                 struct ct_route_match *m)
 {
+    /* A path that ends on a node without operations keeps searching: `/a/{x}` must be found
+     * when `/a/{y}/b` was tried first. */
     if (p == end)
-        return n;
+        return has_ops(n) ? n : NULL;
     if (*p != '/')
         return NULL;
     const char *s = p + 1;

@@ -735,7 +735,23 @@ static struct ct_regex *regex_add(struct ct_schema_set *set, const struct ct_nod
     struct ct_regex *re = ct_arena_zalloc(&set->arena, sizeof(*re));
     char *msg = NULL;
     size_t off = 0;
-    if (ct__regex_compile(re, pat->u.str, pat->len, &msg, &off)) {
+    if (ct__regex_compile(re, pat->u.str, pat->len, &msg, &off) && set->opts.lenient_patterns) {
+        char *nmsg = NULL;
+        size_t noff = 0;
+        if (ct__regex_compile_native(re, pat->u.str, pat->len, &nmsg, &noff) == 0) {
+            struct ct_diag *g = ct_diags_add(
+                set->diags, CT_SEV_WARNING, CT_E_SCHEMA, pat->src, pat->line, pat->col,
+                "pattern '%s' is not an ECMAScript regular expression (%s): compiled with PCRE2's "
+                "own syntax, which other tools may not share",
+                pat->u.str, msg);
+            ct_diag_set_hint(g, "write it in ECMA-262 syntax to keep it portable");
+            ct_free(msg);
+            msg = NULL;
+        } else {
+            ct_free(nmsg);
+        }
+    }
+    if (msg || !re->code) {
         struct ct_diag *g =
             ct_diags_add(set->diags, CT_SEV_ERROR, CT_E_SCHEMA, pat->src, pat->line,
                          pat->col, "invalid regular expression '%s': %s (at offset %zu)",

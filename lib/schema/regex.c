@@ -316,6 +316,27 @@ int ct__regex_compile(struct ct_regex *re, const char *src, size_t len, char **m
     return 0;
 }
 
+int ct__regex_compile_native(struct ct_regex *re, const char *src, size_t len, char **msg,
+                             size_t *offset)
+{
+    memset(re, 0, sizeof(*re));
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)src, len, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY, &ec,
+                                     &eo, NULL);
+    if (!code) {
+        PCRE2_UCHAR ebuf[256];
+        pcre2_get_error_message(ec, ebuf, sizeof(ebuf));
+        *msg = ct_xstrdup((const char *)ebuf);
+        *offset = eo;
+        return -1;
+    }
+    re->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+    re->code = code;
+    (void)shared_mctx();
+    return 0;
+}
+
 void ct__regex_free(struct ct_regex *re)
 {
     if (re && re->code) {

@@ -53,6 +53,8 @@ struct ct_schema_opts {
     bool format_assert;          /* true: `format` is an assertion; false: an annotation */
     bool all_errors;             /* true: report every error; false: stop at the first */
     bool instance_notes;         /* add a note located at the instance value after each error */
+    bool lenient_patterns;       /* a pattern that is not ECMAScript but compiles as PCRE2 (an
+                                    inline `(?i)`, say) is kept, with a warning, not refused */
     const struct ct_schema_remote *remotes; /* borrowed: must outlive the set */
     size_t nremotes;
 };

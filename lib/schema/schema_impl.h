@@ -258,6 +258,9 @@ char *ct__regex_translate(const char *src, size_t len, const char **err);
 /** Compile an ECMAScript pattern. Returns 0, or -1 with *msg (caller owns) and *offset set. */
 int ct__regex_compile(struct ct_regex *re, const char *src, size_t len, char **msg,
                       size_t *offset);
+/** Compile `src` with PCRE2's own syntax (UTF), for patterns that are not ECMAScript. */
+int ct__regex_compile_native(struct ct_regex *re, const char *src, size_t len, char **msg,
+                             size_t *offset);
 void ct__regex_free(struct ct_regex *re);
 /** Match with per-thread match data `md` (from ct__regex_md_new). 1 match, 0 no match, -1 limit
  * reached or error (treated as a failure by the caller). */

@@ -28,7 +28,13 @@ static const char *const spec =
     "    parameters: [{name: name, in: path, required: true, schema: {type: string}},\n"
     "                 {name: ext, in: path, required: true, schema: {type: string}}]\n"
     "    get: {operationId: file, responses: {'200': {description: ok}}}\n"
-    "  /:\n    get: {operationId: root, responses: {'200': {description: ok}}}\n";
+    "  /:\n    get: {operationId: root, responses: {'200': {description: ok}}}\n"
+    "  /d/{disputeId}/attachments:\n"
+    "    parameters: [{name: disputeId, in: path, required: true, schema: {type: string}}]\n"
+    "    get: {operationId: attachments, responses: {'200': {description: ok}}}\n"
+    "  /d/{id}:\n"
+    "    parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n"
+    "    get: {operationId: dispute, responses: {'200': {description: ok}}}\n";
 
 static void setup(struct fx *f)
 {
@@ -80,6 +86,19 @@ static void test_router_backtracks_between_templates_with_different_names(void *
     assert_int_equal(m.nparams, 2);
     assert_string_equal(m.params[0].name, "promptId");
     assert_string_equal(m.params[1].name, "v");
+    teardown(&f);
+}
+
+static void test_router_backtracks_when_a_template_branch_has_no_operation(void **state)
+{
+    struct fx f;
+    setup(&f);
+    struct ct_route_match m;
+    assert_int_equal(match(&f, CT_GET, "/v2/d/planet", &m), 1);
+    assert_string_equal(m.op->operation_id, "dispute");
+    assert_string_equal(m.params[0].name, "id");
+    assert_int_equal(match(&f, CT_GET, "/v2/d/planet/attachments", &m), 1);
+    assert_string_equal(m.params[0].name, "disputeId");
     teardown(&f);
 }
 
@@ -155,6 +174,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_router_prefers_literal_segment_over_template),
         cmocka_unit_test(test_router_backtracks_between_templates_with_different_names),
+        cmocka_unit_test(test_router_backtracks_when_a_template_branch_has_no_operation),
         cmocka_unit_test(test_router_matches_mixed_segments),
         cmocka_unit_test(test_router_answers_405_with_allowed_methods),
         cmocka_unit_test(test_router_requires_a_server_base_path),
