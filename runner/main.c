@@ -1,24 +1,32 @@
-/* main.c - runner's command line. This version checks specs; scenarios come later. */
+/* main.c - runner's sub-commands: run, check, lint, validate, version, help.
+ *
+ * The commands themselves live in run.c (run, check) and validate.c (validate); lint is small
+ * enough to stay here. Exit statuses are enum runner_exit, documented in runner(1). */
 #include "config.h"
 #include "core/alloc.h"
 #include "openapi/model.h"
+#include "runner.h"
+#include "validate.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-enum runner_exit { RUNNER_OK = 0, RUNNER_FAILED = 1, RUNNER_USAGE = 2, RUNNER_BROKEN = 3 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: runner COMMAND [options]\n"
                "\n"
                "commands:\n"
-               "  lint SPEC...     load OpenAPI documents and report every problem\n"
-               "  help             show this help\n"
-               "  version          show the version\n"
+               "  run PATH...          replay scenarios against --target URL or --mock and check\n"
+               "                       every exchange against the contract\n"
+               "  check PATH...        check scenarios without running them\n"
+               "  lint SPEC...         load OpenAPI documents and report every problem\n"
+               "  validate ...         validate JSON/YAML instances against a JSON Schema\n"
+               "  help                 show this help ('runner run --help' for options)\n"
+               "  version              show the version\n"
                "\n"
-               "exit status: 0 ok, 1 failures, 2 usage, 3 broken input\n");
+               "exit status: 0 passed, 1 a scenario failed, 2 usage, 3 broken input,\n"
+               "4 target unreachable, 5 internal error\n");
 }
 
 static int cmd_lint(int argc, char **argv)
@@ -63,9 +71,20 @@ int main(int argc, char **argv)
         usage(stdout);
         return RUNNER_OK;
     }
+    if (!strcmp(cmd, "run"))
+        return runner_cmd_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "check"))
+        return runner_cmd_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "lint"))
         return cmd_lint(argc - 2, argv + 2);
-    fprintf(stderr, "runner: unknown command '%s'\n", cmd);
+    if (!strcmp(cmd, "validate"))
+        return runner_cmd_validate(argc - 2, argv + 2);
+    static const char *const cmds[] = {"run", "check", "lint", "validate", "help", "version"};
+    const char *best = ct_did_you_mean(cmd, cmds, 6);
+    fprintf(stderr, "runner: unknown command '%s'", cmd);
+    if (best)
+        fprintf(stderr, " (did you mean '%s'?)", best);
+    fputc('\n', stderr);
     usage(stderr);
     return RUNNER_USAGE;
 }
