@@ -88,20 +88,20 @@ static bool multiple_of(const struct ct_node *x, const struct ct_node *m)
 static bool check_number(struct gen *g, const struct ct_node *x, const struct ct_node *s)
 {
     const struct ct_node *v;
-    if ((v = ct_obj_get(s, "multipleOf")) && v->kind == CT_NUMBER && !(v->flags & CT_NF_NEG) &&
+    if ((v = gkw(g, s, K_MULTIPLE_OF)) && v->kind == CT_NUMBER && !(v->flags & CT_NF_NEG) &&
         v->num != 0 && !multiple_of(x, v))
         return fail(g, v, "%.*s is not a multiple of %.*s", (int)x->len, x->u.text, (int)v->len,
                     v->u.text);
-    const struct ct_node *emn = ct_obj_get(s, "exclusiveMinimum");
-    const struct ct_node *emx = ct_obj_get(s, "exclusiveMaximum");
-    if ((v = ct_obj_get(s, "minimum")) && v->kind == CT_NUMBER) {
+    const struct ct_node *emn = gkw(g, s, K_EXCLUSIVE_MINIMUM);
+    const struct ct_node *emx = gkw(g, s, K_EXCLUSIVE_MAXIMUM);
+    if ((v = gkw(g, s, K_MINIMUM)) && v->kind == CT_NUMBER) {
         int c = ct_num_cmp(x, v);
         bool excl = emn && emn->kind == CT_BOOL && (emn->flags & CT_NF_TRUE);
         if (c < 0 || (c == 0 && excl))
             return fail(g, v, "%.*s is below the minimum %.*s", (int)x->len, x->u.text,
                         (int)v->len, v->u.text);
     }
-    if ((v = ct_obj_get(s, "maximum")) && v->kind == CT_NUMBER) {
+    if ((v = gkw(g, s, K_MAXIMUM)) && v->kind == CT_NUMBER) {
         int c = ct_num_cmp(x, v);
         bool excl = emx && emx->kind == CT_BOOL && (emx->flags & CT_NF_TRUE);
         if (c > 0 || (c == 0 && excl))
@@ -128,16 +128,16 @@ static bool check_string(struct gen *g, const struct ct_node *x, const struct ct
 {
     const struct ct_node *v;
     uint64_t n = UINT64_MAX;
-    if ((v = ct_obj_get(s, "minLength")) || ct_obj_get(s, "maxLength"))
+    if ((v = gkw(g, s, K_MIN_LENGTH)) || gkw(g, s, K_MAX_LENGTH))
         n = ct__gen_utf8_len(x->u.str, x->len);
     if (v && n < count_kw(v, 0))
         return fail(g, v, "string is shorter than minLength");
-    if ((v = ct_obj_get(s, "maxLength")) && v->kind == CT_NUMBER && n > count_kw(v, UINT64_MAX))
+    if ((v = gkw(g, s, K_MAX_LENGTH)) && v->kind == CT_NUMBER && n > count_kw(v, UINT64_MAX))
         return fail(g, v, "string is longer than maxLength");
-    if ((v = ct_obj_get(s, "pattern")) && v->kind == CT_STRING &&
+    if ((v = gkw(g, s, K_PATTERN)) && v->kind == CT_STRING &&
         ct__gen_re_search(g->re, v->u.str, v->len, x->u.str, x->len) == 0)
         return fail(g, v, "'%.40s' does not match pattern '%s'", x->u.str, v->u.str);
-    if ((v = ct_obj_get(s, "format")) && v->kind == CT_STRING &&
+    if ((v = gkw(g, s, K_FORMAT)) && v->kind == CT_STRING &&
         ct_format_check(v->u.str, x->u.str, x->len) == 0)
         return fail(g, v, "'%.40s' is not a valid '%s'", x->u.str, v->u.str);
     return true;
@@ -148,22 +148,22 @@ static bool check_string(struct gen *g, const struct ct_node *x, const struct ct
 static bool check_array(struct gen *g, const struct ct_node *x, const struct ct_node *s)
 {
     const struct ct_node *v;
-    if ((v = ct_obj_get(s, "minItems")) && x->len < count_kw(v, 0))
+    if ((v = gkw(g, s, K_MIN_ITEMS)) && x->len < count_kw(v, 0))
         return fail(g, v, "array has fewer items than minItems");
-    if ((v = ct_obj_get(s, "maxItems")) && v->kind == CT_NUMBER && x->len > count_kw(v, UINT64_MAX))
+    if ((v = gkw(g, s, K_MAX_ITEMS)) && v->kind == CT_NUMBER && x->len > count_kw(v, UINT64_MAX))
         return fail(g, v, "array has more items than maxItems");
-    if (ct_obj_true(s, "uniqueItems"))
+    if (gkw_true(g, s, K_UNIQUE_ITEMS))
         for (uint32_t i = 0; i < x->len; i++)
             for (uint32_t j = i + 1; j < x->len; j++)
                 if (ct_node_equal(x->u.items[i], x->u.items[j]))
-                    return fail(g, ct_obj_get(s, "uniqueItems"), "items %u and %u are equal", i, j);
+                    return fail(g, gkw(g, s, K_UNIQUE_ITEMS), "items %u and %u are equal", i, j);
     bool modern = !g->o.oas30;
-    const struct ct_node *items = ct_obj_get(s, "items");
-    const struct ct_node *prefix = modern ? ct_obj_get(s, "prefixItems") : NULL;
+    const struct ct_node *items = gkw(g, s, K_ITEMS);
+    const struct ct_node *prefix = modern ? gkw(g, s, K_PREFIX_ITEMS) : NULL;
     const struct ct_node *rest = items;
     if (items && items->kind == CT_ARRAY) {
         prefix = items;
-        rest = modern ? NULL : ct_obj_get(s, "additionalItems");
+        rest = modern ? NULL : gkw(g, s, K_ADDITIONAL_ITEMS);
     }
     for (uint32_t i = 0; i < x->len; i++) {
         const struct ct_node *is = NULL;
@@ -174,10 +174,10 @@ static bool check_array(struct gen *g, const struct ct_node *x, const struct ct_
         if (is && !ck(g, x->u.items[i], is))
             return false;
     }
-    const struct ct_node *ct = modern ? ct_obj_get(s, "contains") : NULL;
+    const struct ct_node *ct = modern ? gkw(g, s, K_CONTAINS) : NULL;
     if (ct) {
-        uint64_t mn = count_kw(ct_obj_get(s, "minContains"), 1);
-        uint64_t mx = count_kw(ct_obj_get(s, "maxContains"), UINT64_MAX);
+        uint64_t mn = count_kw(gkw(g, s, K_MIN_CONTAINS), 1);
+        uint64_t mx = count_kw(gkw(g, s, K_MAX_CONTAINS), UINT64_MAX);
         uint64_t m = 0;
         g->ck_quiet++;
         for (uint32_t i = 0; i < x->len; i++)
@@ -195,10 +195,10 @@ static bool check_array(struct gen *g, const struct ct_node *x, const struct ct_
 static unsigned rw_of(struct gen *g, const struct ct_node *p)
 {
     for (int hop = 0; hop < 8 && p && p->kind == CT_OBJECT; hop++) {
-        unsigned rw = (ct_obj_true(p, "readOnly") ? 1u : 0u) | (ct_obj_true(p, "writeOnly") ? 2u : 0u);
+        unsigned rw = (gkw_true(g, p, K_READ_ONLY) ? 1u : 0u) | (gkw_true(g, p, K_WRITE_ONLY) ? 2u : 0u);
         if (rw)
             return rw;
-        if (!ct_obj_str(p, "$ref"))
+        if (!gkw_str(g, p, K_REF))
             return 0;
         p = ct__gen_deref(g, p);
     }
@@ -218,29 +218,29 @@ static bool evaluated(struct gen *g, const struct ct_node *x, const struct ct_no
 {
     if (!s || s->kind != CT_OBJECT || depth > 16)
         return false;
-    const struct ct_node *ps = ct_obj_get(s, "properties");
+    const struct ct_node *ps = gkw(g, s, K_PROPERTIES);
     if (ps && ct_obj_getn(ps, m->key->u.str, m->key->len))
         return true;
-    if (ct_obj_get(s, "additionalProperties"))
+    if (gkw(g, s, K_ADDITIONAL_PROPERTIES))
         return true;
-    const struct ct_node *ue = ct_obj_get(s, "unevaluatedProperties");
+    const struct ct_node *ue = gkw(g, s, K_UNEVALUATED_PROPERTIES);
     if (ue && depth > 0)
         return true;
-    const struct ct_node *pp = ct_obj_get(s, "patternProperties");
+    const struct ct_node *pp = gkw(g, s, K_PATTERN_PROPERTIES);
     for (uint32_t i = 0; pp && pp->kind == CT_OBJECT && i < pp->len; i++) {
         const struct ct_node *k = pp->u.members[i].key;
         if (ct__gen_re_search(g->re, k->u.str, k->len, m->key->u.str, m->key->len) == 1)
             return true;
     }
-    if (ct_obj_str(s, "$ref") && evaluated(g, x, ct__gen_deref(g, s), m, depth + 1))
+    if (gkw_str(g, s, K_REF) && evaluated(g, x, ct__gen_deref(g, s), m, depth + 1))
         return true;
-    const struct ct_node *all = ct_obj_get(s, "allOf");
+    const struct ct_node *all = gkw(g, s, K_ALL_OF);
     for (uint32_t i = 0; all && all->kind == CT_ARRAY && i < all->len; i++)
         if (evaluated(g, x, all->u.items[i], m, depth + 1))
             return true;
-    static const char *const alts[] = {"anyOf", "oneOf"};
+    static const enum gen_kw alts[] = {K_ANY_OF, K_ONE_OF};
     for (int k = 0; k < 2; k++) {
-        const struct ct_node *a = ct_obj_get(s, alts[k]);
+        const struct ct_node *a = gkw(g, s, alts[k]);
         for (uint32_t i = 0; a && a->kind == CT_ARRAY && i < a->len; i++) {
             g->ck_quiet++;
             bool ok = ck(g, x, a->u.items[i]);
@@ -249,13 +249,13 @@ static bool evaluated(struct gen *g, const struct ct_node *x, const struct ct_no
                 return true;
         }
     }
-    const struct ct_node *ifs = ct_obj_get(s, "if");
+    const struct ct_node *ifs = gkw(g, s, K_IF);
     if (ifs) {
         g->ck_quiet++;
         bool ok = ck(g, x, ifs);
         g->ck_quiet--;
         if (evaluated(g, x, ok ? ifs : NULL, m, depth + 1) ||
-            evaluated(g, x, ct_obj_get(s, ok ? "then" : "else"), m, depth + 1))
+            evaluated(g, x, gkw(g, s, ok ? K_THEN : K_ELSE), m, depth + 1))
             return true;
     }
     return false;
@@ -264,15 +264,15 @@ static bool evaluated(struct gen *g, const struct ct_node *x, const struct ct_no
 static bool check_object(struct gen *g, const struct ct_node *x, const struct ct_node *s)
 {
     const struct ct_node *v;
-    if ((v = ct_obj_get(s, "minProperties")) && x->len < count_kw(v, 0))
+    if ((v = gkw(g, s, K_MIN_PROPERTIES)) && x->len < count_kw(v, 0))
         return fail(g, v, "object has fewer properties than minProperties");
-    if ((v = ct_obj_get(s, "maxProperties")) && v->kind == CT_NUMBER &&
+    if ((v = gkw(g, s, K_MAX_PROPERTIES)) && v->kind == CT_NUMBER &&
         x->len > count_kw(v, UINT64_MAX))
         return fail(g, v, "object has more properties than maxProperties");
-    const struct ct_node *ps = ct_obj_get(s, "properties");
+    const struct ct_node *ps = gkw(g, s, K_PROPERTIES);
     if (ps && ps->kind != CT_OBJECT)
         ps = NULL;
-    const struct ct_node *req = ct_obj_get(s, "required");
+    const struct ct_node *req = gkw(g, s, K_REQUIRED);
     for (uint32_t i = 0; req && req->kind == CT_ARRAY && i < req->len; i++) {
         const struct ct_node *r = req->u.items[i];
         if (r->kind != CT_STRING || ct_obj_getn(x, r->u.str, r->len))
@@ -282,11 +282,11 @@ static bool check_object(struct gen *g, const struct ct_node *x, const struct ct
             continue; /* required does not apply to readOnly in requests, writeOnly in responses */
         return fail(g, r, "required property '%s' is missing", r->u.str);
     }
-    const struct ct_node *pp = ct_obj_get(s, "patternProperties");
+    const struct ct_node *pp = gkw(g, s, K_PATTERN_PROPERTIES);
     if (pp && pp->kind != CT_OBJECT)
         pp = NULL;
-    const struct ct_node *ap = ct_obj_get(s, "additionalProperties");
-    const struct ct_node *pn = g->o.oas30 ? NULL : ct_obj_get(s, "propertyNames");
+    const struct ct_node *ap = gkw(g, s, K_ADDITIONAL_PROPERTIES);
+    const struct ct_node *pn = g->o.oas30 ? NULL : gkw(g, s, K_PROPERTY_NAMES);
     for (uint32_t i = 0; i < x->len; i++) {
         const struct ct_member *m = &x->u.members[i];
         bool matched = false;
@@ -317,10 +317,10 @@ static bool check_object(struct gen *g, const struct ct_node *x, const struct ct
             return false;
     }
     /* dependencies (3.0) / dependentRequired and dependentSchemas (3.1). */
-    const char *dkw[2] = {g->o.oas30 ? "dependencies" : "dependentRequired",
-                          g->o.oas30 ? NULL : "dependentSchemas"};
+    const enum gen_kw dkw[2] = {g->o.oas30 ? K_DEPENDENCIES : K_DEPENDENT_REQUIRED,
+                                g->o.oas30 ? K_COUNT : K_DEPENDENT_SCHEMAS};
     for (int k = 0; k < 2; k++) {
-        const struct ct_node *d = dkw[k] ? ct_obj_get(s, dkw[k]) : NULL;
+        const struct ct_node *d = dkw[k] != K_COUNT ? gkw(g, s, dkw[k]) : NULL;
         for (uint32_t i = 0; d && d->kind == CT_OBJECT && i < d->len; i++) {
             const struct ct_member *dm = &d->u.members[i];
             if (!ct_obj_getn(x, dm->key->u.str, dm->key->len))
@@ -337,7 +337,7 @@ static bool check_object(struct gen *g, const struct ct_node *x, const struct ct
             }
         }
     }
-    const struct ct_node *ue = g->o.oas30 ? NULL : ct_obj_get(s, "unevaluatedProperties");
+    const struct ct_node *ue = g->o.oas30 ? NULL : gkw(g, s, K_UNEVALUATED_PROPERTIES);
     if (ue && !(ue->kind == CT_BOOL && (ue->flags & CT_NF_TRUE))) {
         for (uint32_t i = 0; i < x->len; i++) {
             const struct ct_member *m = &x->u.members[i];
@@ -375,7 +375,7 @@ static bool check_discriminator(struct gen *g, const struct ct_node *x, const st
         target = ct_docset_resolve(g->ds, mv, r, &g->quiet);
     }
     for (uint32_t i = 0; !target && i < alts->len; i++) {
-        const char *ref = ct_obj_str(alts->u.items[i], "$ref");
+        const char *ref = gkw_str(g, alts->u.items[i], K_REF);
         if (!ref)
             continue;
         const char *slash = strrchr(ref, '/');
@@ -392,12 +392,12 @@ static bool check_discriminator(struct gen *g, const struct ct_node *x, const st
 static bool check_combinators(struct gen *g, const struct ct_node *x, const struct ct_node *s)
 {
     const struct ct_node *v;
-    if ((v = ct_obj_get(s, "allOf")) && v->kind == CT_ARRAY)
+    if ((v = gkw(g, s, K_ALL_OF)) && v->kind == CT_ARRAY)
         for (uint32_t i = 0; i < v->len; i++)
             if (!ck(g, x, v->u.items[i]))
                 return false;
-    const struct ct_node *one = ct_obj_get(s, "oneOf"), *any = ct_obj_get(s, "anyOf");
-    const struct ct_node *disc = ct_obj_get(s, "discriminator");
+    const struct ct_node *one = gkw(g, s, K_ONE_OF), *any = gkw(g, s, K_ANY_OF);
+    const struct ct_node *disc = gkw(g, s, K_DISCRIMINATOR);
     if (disc && ct_obj_str(disc, "propertyName") && (one || any)) {
         const struct ct_node *alts = one ? one : any;
         if (alts->kind == CT_ARRAY && !check_discriminator(g, x, s, disc, alts))
@@ -422,18 +422,18 @@ static bool check_combinators(struct gen *g, const struct ct_node *x, const stru
                 return fail(g, one, "%s oneOf branch matches", n ? "more than one" : "no");
         }
     }
-    if ((v = ct_obj_get(s, "not"))) {
+    if ((v = gkw(g, s, K_NOT))) {
         g->ck_quiet++;
         bool ok = ck(g, x, v);
         g->ck_quiet--;
         if (ok)
             return fail(g, v, "the instance matches the schema under 'not'");
     }
-    if (!g->o.oas30 && (v = ct_obj_get(s, "if"))) {
+    if (!g->o.oas30 && (v = gkw(g, s, K_IF))) {
         g->ck_quiet++;
         bool ok = ck(g, x, v);
         g->ck_quiet--;
-        const struct ct_node *br = ct_obj_get(s, ok ? "then" : "else");
+        const struct ct_node *br = gkw(g, s, ok ? K_THEN : K_ELSE);
         if (br && !ck(g, x, br))
             return false;
     }
@@ -497,7 +497,7 @@ static bool ck(struct gen *g, const struct ct_node *x, const struct ct_node *s)
     g->ck_depth++;
     bool ok = false;
     const struct ct_node *v;
-    const struct ct_node *ref = ct_obj_get(s, "$ref");
+    const struct ct_node *ref = gkw(g, s, K_REF);
     if (ref && ref->kind == CT_STRING) {
         const struct ct_node *t = ct__gen_deref(g, s);
         if (!t) {
@@ -511,13 +511,13 @@ static bool ck(struct gen *g, const struct ct_node *x, const struct ct_node *s)
             goto out;
         }
     }
-    bool nullable = g->o.oas30 && ct_obj_true(s, "nullable");
-    if ((v = ct_obj_get(s, "type")) && !type_ok(g, x, v, nullable)) {
+    bool nullable = g->o.oas30 && gkw_true(g, s, K_NULLABLE);
+    if ((v = gkw(g, s, K_TYPE)) && !type_ok(g, x, v, nullable)) {
         fail(g, v, "expected %s, got %s", v->kind == CT_STRING ? v->u.str : "another type",
              ct_node_type_name(x));
         goto out;
     }
-    if ((v = ct_obj_get(s, "enum")) && v->kind == CT_ARRAY && !(nullable && x->kind == CT_NULL)) {
+    if ((v = gkw(g, s, K_ENUM)) && v->kind == CT_ARRAY && !(nullable && x->kind == CT_NULL)) {
         bool in = false;
         for (uint32_t i = 0; i < v->len && !in; i++)
             in = ct_node_equal(x, v->u.items[i]);
@@ -526,7 +526,7 @@ static bool ck(struct gen *g, const struct ct_node *x, const struct ct_node *s)
             goto out;
         }
     }
-    if (!g->o.oas30 && (v = ct_obj_get(s, "const")) && !ct_node_equal(x, v)) {
+    if (!g->o.oas30 && (v = gkw(g, s, K_CONST)) && !ct_node_equal(x, v)) {
         fail(g, v, "value is not the const");
         goto out;
     }

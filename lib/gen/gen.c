@@ -46,11 +46,129 @@ void ct__gen_fail(struct gen *g, const struct ct_node *at, const char *fmt, ...)
     va_end(ap);
 }
 
+static uint32_t ptr_hash(const void *p)
+{
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return (uint32_t)x;
+}
+
+static void memo_put(struct gen *g, const struct ct_node *k, const struct ct_node *v)
+{
+    if ((g->memo_n + 1) * 2 > g->memo_cap) {
+        uint32_t ncap = g->memo_cap ? g->memo_cap * 2 : 256;
+        struct gen_memo *nm = ct_arena_zalloc(&g->tmp, ncap * sizeof(*nm));
+        for (uint32_t i = 0; i < g->memo_cap; i++) {
+            if (!g->memo[i].key)
+                continue;
+            uint32_t j = ptr_hash(g->memo[i].key) & (ncap - 1);
+            while (nm[j].key)
+                j = (j + 1) & (ncap - 1);
+            nm[j] = g->memo[i];
+        }
+        g->memo = nm;
+        g->memo_cap = ncap;
+    }
+    uint32_t j = ptr_hash(k) & (g->memo_cap - 1);
+    while (g->memo[j].key)
+        j = (j + 1) & (g->memo_cap - 1);
+    g->memo[j].key = k;
+    g->memo[j].val = v;
+    g->memo_n++;
+}
+
+const char *const ct__gen_kw_names[K_COUNT] = {
+#define GEN_KW_NAME(name, text) [K_##name] = text,
+    GEN_KEYWORDS(GEN_KW_NAME)
+#undef GEN_KW_NAME
+};
+
+static const uint8_t kw_lens[K_COUNT] = {
+#define GEN_KW_LEN(name, text) [K_##name] = sizeof(text) - 1,
+    GEN_KEYWORDS(GEN_KW_LEN)
+#undef GEN_KW_LEN
+};
+
+/* Keywords grouped by name length, so that looking a key up costs a few compares. */
+static void kw_index_init(struct gen *g)
+{
+    memset(g->kw_by_len, -1, sizeof g->kw_by_len);
+    for (int k = 0; k < K_COUNT; k++) {
+        int8_t *slot = g->kw_by_len[kw_lens[k]];
+        while (*slot >= 0)
+            slot++;
+        *slot = (int8_t)k;
+    }
+}
+
+static int kw_of(const struct gen *g, const char *name, uint32_t len)
+{
+    if (len >= sizeof g->kw_by_len / sizeof g->kw_by_len[0])
+        return -1;
+    for (const int8_t *k = g->kw_by_len[len]; *k >= 0; k++)
+        if (ct__gen_kw_names[*k][0] == name[0] && !memcmp(ct__gen_kw_names[*k], name, len))
+            return *k;
+    return -1;
+}
+
+const struct gen_kwinfo *ct__gen_kwinfo(struct gen *g, const struct ct_node *s)
+{
+    if (g->kwm_cap) {
+        for (uint32_t j = ptr_hash(s) & (g->kwm_cap - 1); g->kwm[j].key;
+             j = (j + 1) & (g->kwm_cap - 1))
+            if (g->kwm[j].key == s) {
+                g->kw_last = s;
+                g->kw_last_info = g->kwm[j].info;
+                return g->kwm[j].info;
+            }
+    }
+    struct gen_kwinfo *ki = ct_arena_zalloc(&g->tmp, sizeof(*ki));
+    for (uint32_t i = 0; i < s->len; i++) {
+        const struct ct_node *k = s->u.members[i].key;
+        int kw = kw_of(g, k->u.str, k->len);
+        if (kw < 0)
+            continue;
+        ki->mask |= 1ull << kw;
+        ki->idx[kw] = i < 255 ? (uint8_t)(i + 1) : 0;
+    }
+    if ((g->kwm_n + 1) * 2 > g->kwm_cap) {
+        uint32_t ncap = g->kwm_cap ? g->kwm_cap * 2 : 256;
+        struct gen_kwmemo *nm = ct_arena_zalloc(&g->tmp, ncap * sizeof(*nm));
+        for (uint32_t i = 0; i < g->kwm_cap; i++) {
+            if (!g->kwm[i].key)
+                continue;
+            uint32_t j = ptr_hash(g->kwm[i].key) & (ncap - 1);
+            while (nm[j].key)
+                j = (j + 1) & (ncap - 1);
+            nm[j] = g->kwm[i];
+        }
+        g->kwm = nm;
+        g->kwm_cap = ncap;
+    }
+    uint32_t j = ptr_hash(s) & (g->kwm_cap - 1);
+    while (g->kwm[j].key)
+        j = (j + 1) & (g->kwm_cap - 1);
+    g->kwm[j].key = s;
+    g->kwm[j].info = ki;
+    g->kwm_n++;
+    g->kw_last = s;
+    g->kw_last_info = ki;
+    return ki;
+}
+
 const struct ct_node *ct__gen_deref(struct gen *g, const struct ct_node *n)
 {
-    if (!n || n->kind != CT_OBJECT || !ct_obj_str(n, "$ref"))
+    if (!n || n->kind != CT_OBJECT || !gkw_str(g, n, K_REF))
         return n;
-    return ct_docset_deref(g->ds, n, &g->quiet);
+    for (uint32_t j = g->memo_cap ? ptr_hash(n) & (g->memo_cap - 1) : 0;
+         g->memo_cap && g->memo[j].key; j = (j + 1) & (g->memo_cap - 1))
+        if (g->memo[j].key == n)
+            return g->memo[j].val;
+    const struct ct_node *t = ct_docset_deref(g->ds, n, &g->quiet);
+    memo_put(g, n, t);
+    return t;
 }
 
 bool ct__gen_has_const(const struct gen *g)
@@ -200,7 +318,7 @@ static void conj_add(struct gen *g, struct gen_conj *c, const struct ct_node *s)
     }
     if (s->kind != CT_OBJECT || conj_has(c, s))
         return;
-    const struct ct_node *ref = ct_obj_get(s, "$ref");
+    const struct ct_node *ref = gkw(g, s, K_REF);
     if (ref && ref->kind == CT_STRING) {
         const struct ct_node *t = ct__gen_deref(g, s);
         if (!t) {
@@ -225,7 +343,7 @@ static void conj_add(struct gen *g, struct gen_conj *c, const struct ct_node *s)
     } else {
         conj_push(g, c, s);
     }
-    const struct ct_node *all = ct_obj_get(s, "allOf");
+    const struct ct_node *all = gkw(g, s, K_ALL_OF);
     if (all && all->kind == CT_ARRAY)
         for (uint32_t i = 0; i < all->len; i++)
             conj_add(g, c, all->u.items[i]);
@@ -284,9 +402,9 @@ static unsigned type_bit(const char *t)
 }
 
 /* The types one schema object allows by its `type` (and 3.0 `nullable`). */
-static unsigned own_types(const struct gen *g, const struct ct_node *s)
+static unsigned own_types(struct gen *g, const struct ct_node *s)
 {
-    const struct ct_node *t = ct_obj_get(s, "type");
+    const struct ct_node *t = gkw(g, s, K_TYPE);
     if (!t)
         return GT_ALL;
     unsigned bits = 0;
@@ -296,7 +414,7 @@ static unsigned own_types(const struct gen *g, const struct ct_node *s)
         for (uint32_t i = 0; i < t->len; i++)
             if (t->u.items[i]->kind == CT_STRING)
                 bits |= type_bit(t->u.items[i]->u.str);
-    if (g->o.oas30 && ct_obj_true(s, "nullable"))
+    if (g->o.oas30 && gkw_true(g, s, K_NULLABLE))
         bits |= GT_NULL;
     return bits;
 }
@@ -332,20 +450,20 @@ static unsigned shallow_types(struct gen *g, const struct ct_node *s, int depth)
         return GT_ALL;
     unsigned t = own_types(g, s);
     const struct ct_node *v;
-    if (ct__gen_has_const(g) && (v = ct_obj_get(s, "const")))
+    if (ct__gen_has_const(g) && (v = gkw(g, s, K_CONST)))
         t &= kind_bit(v);
-    if ((v = ct_obj_get(s, "enum")) && v->kind == CT_ARRAY) {
+    if ((v = gkw(g, s, K_ENUM)) && v->kind == CT_ARRAY) {
         unsigned e = 0;
         for (uint32_t i = 0; i < v->len; i++)
             e |= kind_bit(v->u.items[i]);
-        if (g->o.oas30 && ct_obj_true(s, "nullable"))
+        if (g->o.oas30 && gkw_true(g, s, K_NULLABLE))
             e |= GT_NULL;
         t &= e;
     }
-    if (depth < 4 && (v = ct_obj_get(s, "allOf")) && v->kind == CT_ARRAY)
+    if (depth < 4 && (v = gkw(g, s, K_ALL_OF)) && v->kind == CT_ARRAY)
         for (uint32_t i = 0; i < v->len; i++)
             t &= shallow_types(g, v->u.items[i], depth + 1);
-    if (depth < 4 && !g->o.oas30 && ct_obj_str(s, "$ref")) {
+    if (depth < 4 && !g->o.oas30 && gkw_str(g, s, K_REF)) {
         /* 3.1: the $ref's target applies as well (deref above returned the target only when
          * the node was a pure reference object). */
     }
@@ -372,8 +490,8 @@ static bool is_recursive(struct gen *g, const struct ct_node *s)
             return false;
         if (on_stack(g, t) || on_stack(g, s))
             return true;
-        const struct ct_node *items = ct_obj_get(t, "items");
-        const struct ct_node *ap = ct_obj_get(t, "additionalProperties");
+        const struct ct_node *items = gkw(g, t, K_ITEMS);
+        const struct ct_node *ap = gkw(g, t, K_ADDITIONAL_PROPERTIES);
         if (items && items->kind == CT_OBJECT)
             s = items;
         else if (ap && ap->kind == CT_OBJECT)
@@ -467,10 +585,10 @@ static struct prop *props_add(struct gen *g, struct props *p, const char *name, 
 static unsigned prop_rw(struct gen *g, const struct ct_node *s)
 {
     for (int hop = 0; hop < 8 && s && s->kind == CT_OBJECT; hop++) {
-        unsigned rw = (ct_obj_true(s, "readOnly") ? 1u : 0u) | (ct_obj_true(s, "writeOnly") ? 2u : 0u);
+        unsigned rw = (gkw_true(g, s, K_READ_ONLY) ? 1u : 0u) | (gkw_true(g, s, K_WRITE_ONLY) ? 2u : 0u);
         if (rw)
             return rw;
-        if (!ct_obj_str(s, "$ref"))
+        if (!gkw_str(g, s, K_REF))
             return 0;
         s = ct__gen_deref(g, s);
     }
@@ -480,7 +598,7 @@ static unsigned prop_rw(struct gen *g, const struct ct_node *s)
 static bool rw_skipped(struct gen *g, const struct gen_conj *c, const char *name, uint32_t len)
 {
     for (uint32_t i = 0; i < c->n; i++) {
-        const struct ct_node *ps = ct_obj_get(c->v[i], "properties");
+        const struct ct_node *ps = gkw(g, c->v[i], K_PROPERTIES);
         const struct ct_node *p = ps ? ct_obj_getn(ps, name, len) : NULL;
         if (!p)
             continue;
@@ -507,13 +625,13 @@ static bool prop_conj(struct gen *g, const struct gen_conj *c, const char *name,
         if (s->kind != CT_OBJECT)
             continue;
         bool matched = false;
-        const struct ct_node *ps = ct_obj_get(s, "properties");
+        const struct ct_node *ps = gkw(g, s, K_PROPERTIES);
         const struct ct_node *p = ps ? ct_obj_getn(ps, name, len) : NULL;
         if (p) {
             conj_add(g, out, p);
             matched = true;
         }
-        const struct ct_node *pp = ct_obj_get(s, "patternProperties");
+        const struct ct_node *pp = gkw(g, s, K_PATTERN_PROPERTIES);
         if (pp && pp->kind == CT_OBJECT) {
             for (uint32_t j = 0; j < pp->len; j++) {
                 const struct ct_node *k = pp->u.members[j].key;
@@ -523,7 +641,7 @@ static bool prop_conj(struct gen *g, const struct gen_conj *c, const char *name,
                 }
             }
         }
-        const struct ct_node *ap = ct_obj_get(s, "additionalProperties");
+        const struct ct_node *ap = gkw(g, s, K_ADDITIONAL_PROPERTIES);
         if (!matched && ap) {
             if (ap->kind == CT_BOOL && !(ap->flags & CT_NF_TRUE))
                 allowed = false;
@@ -532,7 +650,7 @@ static bool prop_conj(struct gen *g, const struct gen_conj *c, const char *name,
         }
         evaluated |= matched || ap;
         if (!g->o.oas30) {
-            const struct ct_node *pn = ct_obj_get(s, "propertyNames");
+            const struct ct_node *pn = gkw(g, s, K_PROPERTY_NAMES);
             if (pn) {
                 g->ck_quiet++;
                 bool ok = ct__gen_check(g, &key, pn);
@@ -540,7 +658,7 @@ static bool prop_conj(struct gen *g, const struct gen_conj *c, const char *name,
                 if (!ok)
                     allowed = false;
             }
-            const struct ct_node *ue = ct_obj_get(s, "unevaluatedProperties");
+            const struct ct_node *ue = gkw(g, s, K_UNEVALUATED_PROPERTIES);
             if (ue && ue->kind == CT_BOOL && !(ue->flags & CT_NF_TRUE))
                 uneval_false = true;
             else if (ue && ue->kind == CT_OBJECT)
@@ -577,11 +695,11 @@ static bool extra_key(struct gen *g, const struct gen_conj *c, const struct prop
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *s = c->v[i];
         const struct ct_node *v;
-        if (!g->o.oas30 && !pn && (v = ct_obj_get(s, "propertyNames")))
+        if (!g->o.oas30 && !pn && (v = gkw(g, s, K_PROPERTY_NAMES)))
             pn = v;
-        if (!pat && (v = ct_obj_get(s, "patternProperties")) && v->kind == CT_OBJECT && v->len)
+        if (!pat && (v = gkw(g, s, K_PATTERN_PROPERTIES)) && v->kind == CT_OBJECT && v->len)
             pat = v->u.members[gen_below(g, v->len)].key;
-        v = ct_obj_get(s, "additionalProperties");
+        v = gkw(g, s, K_ADDITIONAL_PROPERTIES);
         if (v && v->kind == CT_BOOL && !(v->flags & CT_NF_TRUE))
             addl_ok = false;
     }
@@ -614,7 +732,7 @@ static void dependent_required(struct gen *g, const struct gen_conj *c, struct p
 {
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *s = c->v[i];
-        const struct ct_node *d = ct_obj_get(s, g->o.oas30 ? "dependencies" : "dependentRequired");
+        const struct ct_node *d = gkw(g, s, g->o.oas30 ? K_DEPENDENCIES : K_DEPENDENT_REQUIRED);
         const struct ct_node *list = d ? ct_obj_getn(d, p->name, p->len) : NULL;
         if (!list || list->kind != CT_ARRAY)
             continue;
@@ -645,24 +763,24 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
         for (uint32_t i = 0; i < c->n; i++) {
             const struct ct_node *s = c->v[i];
             const struct ct_node *v;
-            if ((v = ct_obj_get(s, "properties")) && v->kind == CT_OBJECT) {
+            if ((v = gkw(g, s, K_PROPERTIES)) && v->kind == CT_OBJECT) {
                 for (uint32_t j = 0; j < v->len; j++)
                     props_add(g, &ps, v->u.members[j].key->u.str, v->u.members[j].key->len);
                 maplike &= v->len == 0;
             }
-            if ((v = ct_obj_get(s, "additionalProperties")) && v->kind == CT_OBJECT)
+            if ((v = gkw(g, s, K_ADDITIONAL_PROPERTIES)) && v->kind == CT_OBJECT)
                 has_addl_schema = true;
-            if ((v = ct_obj_get(s, "patternProperties")) && v->kind == CT_OBJECT && v->len)
+            if ((v = gkw(g, s, K_PATTERN_PROPERTIES)) && v->kind == CT_OBJECT && v->len)
                 has_addl_schema = true;
-            uint64_t x = count_kw(ct_obj_get(s, "minProperties"), 0);
+            uint64_t x = count_kw(gkw(g, s, K_MIN_PROPERTIES), 0);
             if (x > minp)
                 minp = x;
-            x = count_kw(ct_obj_get(s, "maxProperties"), UINT64_MAX);
+            x = count_kw(gkw(g, s, K_MAX_PROPERTIES), UINT64_MAX);
             if (x < maxp)
                 maxp = x;
         }
         for (uint32_t i = 0; i < c->n; i++) {
-            const struct ct_node *r = ct_obj_get(c->v[i], "required");
+            const struct ct_node *r = gkw(g, c->v[i], K_REQUIRED);
             if (!r || r->kind != CT_ARRAY)
                 continue;
             for (uint32_t j = 0; j < r->len; j++)
@@ -718,7 +836,7 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
                 continue;
             for (uint32_t j = 0; j < n_before; j++) {
                 const struct ct_node *d =
-                    ct_obj_get(c->v[j], g->o.oas30 ? "dependencies" : "dependentSchemas");
+                    gkw(g, c->v[j], g->o.oas30 ? K_DEPENDENCIES : K_DEPENDENT_SCHEMAS);
                 const struct ct_node *sch = d ? ct_obj_getn(d, ps.v[i].name, ps.v[i].len) : NULL;
                 if (sch && sch->kind != CT_ARRAY)
                     conj_add(g, c, sch);
@@ -830,12 +948,12 @@ static bool item_conj(struct gen *g, const struct gen_conj *c, uint32_t i, struc
     bool modern = !g->o.oas30;
     for (uint32_t j = 0; j < c->n; j++) {
         const struct ct_node *s = c->v[j];
-        const struct ct_node *items = ct_obj_get(s, "items");
-        const struct ct_node *prefix = modern ? ct_obj_get(s, "prefixItems") : NULL;
+        const struct ct_node *items = gkw(g, s, K_ITEMS);
+        const struct ct_node *prefix = modern ? gkw(g, s, K_PREFIX_ITEMS) : NULL;
         const struct ct_node *rest = NULL;
         if (items && items->kind == CT_ARRAY) {
             prefix = items; /* the old tuple form */
-            rest = modern ? NULL : ct_obj_get(s, "additionalItems");
+            rest = modern ? NULL : gkw(g, s, K_ADDITIONAL_ITEMS);
         } else {
             rest = items;
         }
@@ -856,20 +974,20 @@ static struct ct_node *gen_array(struct gen *g, struct gen_conj *c, const char *
     const struct ct_node *at = c->n ? c->v[0] : NULL;
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *s = c->v[i];
-        uint64_t x = count_kw(ct_obj_get(s, "minItems"), 0);
+        uint64_t x = count_kw(gkw(g, s, K_MIN_ITEMS), 0);
         if (x > mini)
             mini = x;
-        x = count_kw(ct_obj_get(s, "maxItems"), UINT64_MAX);
+        x = count_kw(gkw(g, s, K_MAX_ITEMS), UINT64_MAX);
         if (x < maxi)
             maxi = x;
-        unique |= ct_obj_true(s, "uniqueItems");
-        const struct ct_node *ct = g->o.oas30 ? NULL : ct_obj_get(s, "contains");
+        unique |= gkw_true(g, s, K_UNIQUE_ITEMS);
+        const struct ct_node *ct = g->o.oas30 ? NULL : gkw(g, s, K_CONTAINS);
         if (ct && ncontains < 4) {
             contains[ncontains++] = ct;
-            x = count_kw(ct_obj_get(s, "minContains"), 1);
+            x = count_kw(gkw(g, s, K_MIN_CONTAINS), 1);
             if (x > minc)
                 minc = x;
-            x = count_kw(ct_obj_get(s, "maxContains"), UINT64_MAX);
+            x = count_kw(gkw(g, s, K_MAX_CONTAINS), UINT64_MAX);
             if (x < maxc)
                 maxc = x;
         }
@@ -972,7 +1090,7 @@ struct choices {
 };
 
 /* The types the conjunction allows so far. */
-static unsigned conj_types(const struct gen *g, const struct gen_conj *c)
+static unsigned conj_types(struct gen *g, const struct gen_conj *c)
 {
     unsigned t = GT_ALL;
     for (uint32_t i = 0; i < c->n; i++)
@@ -1030,7 +1148,7 @@ static const char *disc_value(struct gen *g, const struct ct_node *disc, const s
                 return mapping->u.members[i].key->u.str;
         }
     }
-    const char *ref = ct_obj_str(alt, "$ref");
+    const char *ref = gkw_str(g, alt, K_REF);
     if (!ref)
         return NULL;
     const char *slash = strrchr(ref, '/');
@@ -1045,9 +1163,9 @@ static const char *disc_value(struct gen *g, const struct ct_node *disc, const s
  * schema's own name there is what a real server would send. */
 static void annotate_discriminator(struct gen *g, struct gen_conj *c, const struct ct_node *s)
 {
-    const struct ct_node *d = ct_obj_get(s, "discriminator");
+    const struct ct_node *d = gkw(g, s, K_DISCRIMINATOR);
     const char *pn = d ? ct_obj_str(d, "propertyName") : NULL;
-    if (!pn || !c->refname || ct_obj_get(s, "oneOf") || ct_obj_get(s, "anyOf"))
+    if (!pn || !c->refname || gkw(g, s, K_ONE_OF) || gkw(g, s, K_ANY_OF))
         return;
     const char *value = c->refname;
     const struct ct_node *mapping = ct_obj_get(d, "mapping");
@@ -1071,7 +1189,7 @@ static void annotate_discriminator(struct gen *g, struct gen_conj *c, const stru
     /* Only when every schema for that property accepts the value. */
     struct ct_node val = {.kind = CT_STRING, .u.str = value, .len = (uint32_t)strlen(value)};
     for (uint32_t i = 0; i < c->n; i++) {
-        const struct ct_node *ps = ct_obj_get(c->v[i], "properties");
+        const struct ct_node *ps = gkw(g, c->v[i], K_PROPERTIES);
         const struct ct_node *p = ps ? ct_obj_get(ps, pn) : NULL;
         if (!p)
             continue;
@@ -1092,8 +1210,8 @@ static bool expand(struct gen *g, struct gen_conj *c, struct choices *ch, bool m
         const struct ct_node *s = c->v[i];
         if (s->kind != CT_OBJECT)
             continue;
-        const struct ct_node *one = ct_obj_get(s, "oneOf"), *any = ct_obj_get(s, "anyOf");
-        const struct ct_node *disc = oas ? ct_obj_get(s, "discriminator") : NULL;
+        const struct ct_node *one = gkw(g, s, K_ONE_OF), *any = gkw(g, s, K_ANY_OF);
+        const struct ct_node *disc = oas ? gkw(g, s, K_DISCRIMINATOR) : NULL;
         const char *pn = disc ? ct_obj_str(disc, "propertyName") : NULL;
         if (pn && !one && !any)
             annotate_discriminator(g, c, s);
@@ -1127,9 +1245,9 @@ static bool expand(struct gen *g, struct gen_conj *c, struct choices *ch, bool m
                                                  alts, (uint32_t)k, discriminated};
         }
         if (!g->o.oas30) {
-            const struct ct_node *ifs = ct_obj_get(s, "if");
+            const struct ct_node *ifs = gkw(g, s, K_IF);
             if (ifs) {
-                const struct ct_node *th = ct_obj_get(s, "then"), *el = ct_obj_get(s, "else");
+                const struct ct_node *th = gkw(g, s, K_THEN), *el = gkw(g, s, K_ELSE);
                 if (el && gen_chance(g, 50)) {
                     conj_add(g, c, el);
                     if (ch->n < 16)
@@ -1163,7 +1281,7 @@ static bool post_check(struct gen *g, const struct ct_node *v, const struct gen_
         }
     }
     for (uint32_t i = 0; i < c->n && ok; i++) {
-        const struct ct_node *n = ct_obj_get(c->v[i], "not");
+        const struct ct_node *n = gkw(g, c->v[i], K_NOT);
         if (n && ct__gen_check(g, v, n))
             ok = false;
     }
@@ -1172,34 +1290,36 @@ static bool post_check(struct gen *g, const struct ct_node *v, const struct gen_
 }
 
 /* Types a `not` rules out when it says nothing but `type`. */
-static unsigned not_types(const struct gen *g, const struct gen_conj *c)
+static unsigned not_types(struct gen *g, const struct gen_conj *c)
 {
     unsigned out = 0;
     for (uint32_t i = 0; i < c->n; i++) {
-        const struct ct_node *n = ct_obj_get(c->v[i], "not");
-        if (n && n->kind == CT_OBJECT && n->len == 1 && ct_obj_get(n, "type"))
+        const struct ct_node *n = gkw(g, c->v[i], K_NOT);
+        if (n && n->kind == CT_OBJECT && n->len == 1 && gkw(g, n, K_TYPE))
             out |= own_types(g, n);
     }
     return out;
 }
 
-static bool has_any(const struct gen_conj *c, const char *const *kw, size_t n)
+static bool has_any(struct gen *g, const struct gen_conj *c, uint64_t bits)
 {
     for (uint32_t i = 0; i < c->n; i++)
-        for (size_t k = 0; k < n; k++)
-            if (ct_obj_get(c->v[i], kw[k]))
-                return true;
+        if (gkw_any(g, c->v[i], bits))
+            return true;
     return false;
 }
 
-static const char *const OBJ_KW[] = {"properties", "required", "additionalProperties",
-                                     "patternProperties", "minProperties", "maxProperties",
-                                     "propertyNames", "dependentRequired", "discriminator"};
-static const char *const ARR_KW[] = {"items", "prefixItems", "minItems", "maxItems",
-                                     "uniqueItems", "contains"};
-static const char *const STR_KW[] = {"minLength", "maxLength", "pattern"};
-static const char *const NUM_KW[] = {"minimum", "maximum", "exclusiveMinimum",
-                                     "exclusiveMaximum", "multipleOf"};
+#define OBJ_KW                                                                                     \
+    (KB(K_PROPERTIES) | KB(K_REQUIRED) | KB(K_ADDITIONAL_PROPERTIES) | KB(K_PATTERN_PROPERTIES) |  \
+     KB(K_MIN_PROPERTIES) | KB(K_MAX_PROPERTIES) | KB(K_PROPERTY_NAMES) |                          \
+     KB(K_DEPENDENT_REQUIRED) | KB(K_DISCRIMINATOR))
+#define ARR_KW                                                                                     \
+    (KB(K_ITEMS) | KB(K_PREFIX_ITEMS) | KB(K_MIN_ITEMS) | KB(K_MAX_ITEMS) | KB(K_UNIQUE_ITEMS) |   \
+     KB(K_CONTAINS))
+#define STR_KW (KB(K_MIN_LENGTH) | KB(K_MAX_LENGTH) | KB(K_PATTERN))
+#define NUM_KW                                                                                     \
+    (KB(K_MINIMUM) | KB(K_MAXIMUM) | KB(K_EXCLUSIVE_MINIMUM) | KB(K_EXCLUSIVE_MAXIMUM) |           \
+     KB(K_MULTIPLE_OF))
 
 /* Try the schema's own examples (example, examples, default), most specific schema first. */
 static struct ct_node *try_examples(struct gen *g, const struct gen_conj *c)
@@ -1208,8 +1328,8 @@ static struct ct_node *try_examples(struct gen *g, const struct gen_conj *c)
         const struct ct_node *s = c->v[i];
         if (s->kind != CT_OBJECT)
             continue;
-        const struct ct_node *cand[3] = {ct_obj_get(s, "example"), NULL, ct_obj_get(s, "default")};
-        const struct ct_node *ex = ct_obj_get(s, "examples");
+        const struct ct_node *cand[3] = {gkw(g, s, K_EXAMPLE), NULL, gkw(g, s, K_DEFAULT)};
+        const struct ct_node *ex = gkw(g, s, K_EXAMPLES);
         if (ex && ex->kind == CT_ARRAY && ex->len)
             cand[1] = ex->u.items[gen_below(g, ex->len)];
         for (int k = 0; k < 3; k++) {
@@ -1261,7 +1381,7 @@ static struct ct_node *gen_merged(struct gen *g, struct gen_conj *c, const char 
             return ex;
     }
     for (uint32_t i = 0; ct__gen_has_const(g) && i < c->n; i++) {
-        const struct ct_node *k = ct_obj_get(c->v[i], "const");
+        const struct ct_node *k = gkw(g, c->v[i], K_CONST);
         if (!k)
             continue;
         g->ck_quiet++;
@@ -1274,7 +1394,7 @@ static struct ct_node *gen_merged(struct gen *g, struct gen_conj *c, const char 
     }
     const struct ct_node *enum_list = NULL, *enum_at = NULL;
     for (uint32_t i = 0; i < c->n; i++) {
-        const struct ct_node *e = ct_obj_get(c->v[i], "enum");
+        const struct ct_node *e = gkw(g, c->v[i], K_ENUM);
         if (e && e->kind == CT_ARRAY && (!enum_list || e->len < enum_list->len)) {
             enum_list = e;
             enum_at = c->v[i];
@@ -1285,13 +1405,13 @@ static struct ct_node *gen_merged(struct gen *g, struct gen_conj *c, const char 
 
     /* Choose a type: the schema's, narrowed by the keywords present. */
     unsigned inferred = 0;
-    if (has_any(c, OBJ_KW, sizeof OBJ_KW / sizeof *OBJ_KW))
+    if (has_any(g, c, OBJ_KW))
         inferred |= GT_OBJ;
-    if (has_any(c, ARR_KW, sizeof ARR_KW / sizeof *ARR_KW))
+    if (has_any(g, c, ARR_KW))
         inferred |= GT_ARR;
-    if (has_any(c, STR_KW, sizeof STR_KW / sizeof *STR_KW))
+    if (has_any(g, c, STR_KW))
         inferred |= GT_STR;
-    if (has_any(c, NUM_KW, sizeof NUM_KW / sizeof *NUM_KW))
+    if (has_any(g, c, NUM_KW))
         inferred |= GT_INT | GT_NUM;
     unsigned cand = types;
     if (types == GT_ALL || (types & inferred))
@@ -1299,7 +1419,7 @@ static struct ct_node *gen_merged(struct gen *g, struct gen_conj *c, const char 
     if (cand == GT_ALL) {
         const struct ct_node *f = NULL;
         for (uint32_t i = 0; i < c->n && !f; i++)
-            f = ct_obj_get(c->v[i], "format");
+            f = gkw(g, c->v[i], K_FORMAT);
         cand = f && f->kind == CT_STRING &&
                        (!strcmp(f->u.str, "int32") || !strcmp(f->u.str, "int64"))
                    ? GT_INT
@@ -1382,7 +1502,7 @@ static struct ct_node *gen_value(struct gen *g, struct gen_conj *c, const char *
         }
         bool needs_check = ch.n > 0;
         for (uint32_t i = 0; i < c->n && !needs_check; i++)
-            needs_check = ct_obj_get(c->v[i], "not") != NULL;
+            needs_check = gkw(g, c->v[i], K_NOT) != NULL;
         v = gen_merged(g, c, hint, minimal);
         if (!v)
             continue;
@@ -1427,6 +1547,7 @@ struct ct_node *ct_gen_instance(struct ct_docset *ds, const struct ct_node *sche
     if (!g.o.max_items)
         g.o.max_items = 3;
     g.out = arena;
+    kw_index_init(&g);
     ct_arena_init(&g.tmp, 16384);
     ct_diags_init(&g.quiet);
     g.quiet.max = 16;

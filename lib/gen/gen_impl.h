@@ -28,6 +28,66 @@ enum {
     GT_ALL = (1 << 7) - 1,
 };
 
+
+/* Schema keywords the generator reads. Each schema node met in a call gets its keywords indexed
+ * once (a bit mask and member positions), so the many keyword lookups of generation and of the
+ * check cost an array access instead of a scan of the node's members. */
+#define GEN_KEYWORDS(X) \
+    X(REF, "$ref") \
+    X(TYPE, "type") \
+    X(ENUM, "enum") \
+    X(CONST, "const") \
+    X(NULLABLE, "nullable") \
+    X(ALL_OF, "allOf") \
+    X(ANY_OF, "anyOf") \
+    X(ONE_OF, "oneOf") \
+    X(NOT, "not") \
+    X(IF, "if") \
+    X(THEN, "then") \
+    X(ELSE, "else") \
+    X(DISCRIMINATOR, "discriminator") \
+    X(PROPERTIES, "properties") \
+    X(REQUIRED, "required") \
+    X(ADDITIONAL_PROPERTIES, "additionalProperties") \
+    X(PATTERN_PROPERTIES, "patternProperties") \
+    X(PROPERTY_NAMES, "propertyNames") \
+    X(MIN_PROPERTIES, "minProperties") \
+    X(MAX_PROPERTIES, "maxProperties") \
+    X(DEPENDENT_REQUIRED, "dependentRequired") \
+    X(DEPENDENT_SCHEMAS, "dependentSchemas") \
+    X(DEPENDENCIES, "dependencies") \
+    X(UNEVALUATED_PROPERTIES, "unevaluatedProperties") \
+    X(ITEMS, "items") \
+    X(PREFIX_ITEMS, "prefixItems") \
+    X(ADDITIONAL_ITEMS, "additionalItems") \
+    X(MIN_ITEMS, "minItems") \
+    X(MAX_ITEMS, "maxItems") \
+    X(UNIQUE_ITEMS, "uniqueItems") \
+    X(CONTAINS, "contains") \
+    X(MIN_CONTAINS, "minContains") \
+    X(MAX_CONTAINS, "maxContains") \
+    X(MIN_LENGTH, "minLength") \
+    X(MAX_LENGTH, "maxLength") \
+    X(PATTERN, "pattern") \
+    X(FORMAT, "format") \
+    X(MINIMUM, "minimum") \
+    X(MAXIMUM, "maximum") \
+    X(EXCLUSIVE_MINIMUM, "exclusiveMinimum") \
+    X(EXCLUSIVE_MAXIMUM, "exclusiveMaximum") \
+    X(MULTIPLE_OF, "multipleOf") \
+    X(EXAMPLE, "example") \
+    X(EXAMPLES, "examples") \
+    X(DEFAULT, "default") \
+    X(READ_ONLY, "readOnly") \
+    X(WRITE_ONLY, "writeOnly")
+
+enum gen_kw {
+#define GEN_KW_ENUM(name, text) K_##name,
+    GEN_KEYWORDS(GEN_KW_ENUM)
+#undef GEN_KW_ENUM
+    K_COUNT
+};
+
 /* A conjunction: every schema in it applies to the same instance. $ref targets and allOf
  * branches are flattened into one, so generation sees the merged constraints. */
 struct gen_conj {
@@ -62,6 +122,24 @@ struct gen {
     unsigned ck_quiet;    /* >0: checking a branch, failures are expected (not recorded) */
     const char *ctx_name; /* the hint of the object whose properties are being generated */
     struct ct_buf sbuf;   /* string scratch */
+    /* $ref targets already resolved in this call (the docset walks a JSON Pointer each time). */
+    struct gen_memo {
+        const struct ct_node *key, *val;
+    } *memo;
+    uint32_t memo_cap, memo_n;
+    struct gen_kwmemo {
+        const struct ct_node *key;
+        struct gen_kwinfo *info;
+    } *kwm;
+    uint32_t kwm_cap, kwm_n;
+    int8_t kw_by_len[25][8]; /* keyword numbers by name length, -1 terminated */
+    const struct ct_node *kw_last; /* the node looked up last (the next lookup is usually it) */
+    const struct gen_kwinfo *kw_last_info;
+};
+
+struct gen_kwinfo {
+    uint64_t mask;
+    uint8_t idx[K_COUNT]; /* member position + 1; 0 with the bit set: look it up by name */
 };
 
 /* --- randomness (splitmix64: tiny, fast, good enough, reproducible) --------------------- */
@@ -85,6 +163,48 @@ static inline bool gen_chance(struct gen *g, unsigned pct)
 {
     return gen_below(g, 100) < pct;
 }
+
+/* --- keywords (gen.c) ------------------------------------------------------------------ */
+
+extern const char *const ct__gen_kw_names[K_COUNT];
+/** The keyword index of a schema object (computed once per node and call). */
+const struct gen_kwinfo *ct__gen_kwinfo(struct gen *g, const struct ct_node *s);
+
+/** The value of keyword k in schema s, or NULL (also for non-objects). Borrowed. */
+static inline const struct ct_node *gkw(struct gen *g, const struct ct_node *s, enum gen_kw k)
+{
+    if (!s || s->kind != CT_OBJECT)
+        return NULL;
+    const struct gen_kwinfo *ki = s == g->kw_last ? g->kw_last_info : ct__gen_kwinfo(g, s);
+    if (!(ki->mask & (1ull << k)))
+        return NULL;
+    if (ki->idx[k])
+        return s->u.members[ki->idx[k] - 1].val;
+    return ct_obj_get(s, ct__gen_kw_names[k]);
+}
+
+static inline bool gkw_true(struct gen *g, const struct ct_node *s, enum gen_kw k)
+{
+    const struct ct_node *v = gkw(g, s, k);
+    return v && v->kind == CT_BOOL && (v->flags & CT_NF_TRUE);
+}
+
+static inline const char *gkw_str(struct gen *g, const struct ct_node *s, enum gen_kw k)
+{
+    const struct ct_node *v = gkw(g, s, k);
+    return v && v->kind == CT_STRING ? v->u.str : NULL;
+}
+
+/** Any of the keywords in `bits` present? */
+static inline bool gkw_any(struct gen *g, const struct ct_node *s, uint64_t bits)
+{
+    if (!s || s->kind != CT_OBJECT)
+        return false;
+    const struct gen_kwinfo *ki = s == g->kw_last ? g->kw_last_info : ct__gen_kwinfo(g, s);
+    return (ki->mask & bits) != 0;
+}
+
+#define KB(k) (1ull << (k))
 
 /* --- gen.c ------------------------------------------------------------------------------ */
 

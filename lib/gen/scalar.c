@@ -277,13 +277,13 @@ static enum hint classify(const char *name)
             return H_HOST;
     }
     for (size_t r = 0; r < NELEM(HINT_RULES); r++)
-        if (!strcmp(tok[n - 1], HINT_RULES[r].tok))
+        if (tok[n - 1][0] == HINT_RULES[r].tok[0] && !strcmp(tok[n - 1], HINT_RULES[r].tok))
             return HINT_RULES[r].h;
     if (n > 1) {
         for (unsigned i = 0; i + 1 < n; i++)
             for (size_t r = 0; r < NELEM(HINT_RULES); r++)
                 if (HINT_RULES[r].h != H_DATETIME && HINT_RULES[r].h != H_TAG &&
-                    !strcmp(tok[i], HINT_RULES[r].tok))
+                    tok[i][0] == HINT_RULES[r].tok[0] && !strcmp(tok[i], HINT_RULES[r].tok))
                     return HINT_RULES[r].h;
     }
     return H_NONE;
@@ -741,7 +741,7 @@ static uint64_t count_of(const struct ct_node *v)
     return (uint64_t)v->num;
 }
 
-static void str_constraints(const struct gen_conj *c, struct strcons *sc)
+static void str_constraints(struct gen *g, const struct gen_conj *c, struct strcons *sc)
 {
     memset(sc, 0, sizeof(*sc));
     sc->maxlen = UINT64_MAX;
@@ -750,16 +750,16 @@ static void str_constraints(const struct gen_conj *c, struct strcons *sc)
         if (s->kind != CT_OBJECT)
             continue;
         const struct ct_node *v;
-        if ((v = ct_obj_get(s, "minLength")) && count_of(v) > sc->minlen)
+        if ((v = gkw(g, s, K_MIN_LENGTH)) && count_of(v) > sc->minlen)
             sc->minlen = count_of(v);
-        if ((v = ct_obj_get(s, "maxLength")) && v->kind == CT_NUMBER && count_of(v) < sc->maxlen)
+        if ((v = gkw(g, s, K_MAX_LENGTH)) && v->kind == CT_NUMBER && count_of(v) < sc->maxlen)
             sc->maxlen = count_of(v);
-        if ((v = ct_obj_get(s, "pattern")) && v->kind == CT_STRING && sc->npat < NELEM(sc->pat))
+        if ((v = gkw(g, s, K_PATTERN)) && v->kind == CT_STRING && sc->npat < NELEM(sc->pat))
             sc->pat[sc->npat++] = v;
-        if ((v = ct_obj_get(s, "format")) && v->kind == CT_STRING && !sc->format)
+        if ((v = gkw(g, s, K_FORMAT)) && v->kind == CT_STRING && !sc->format)
             sc->format = v->u.str;
-        if (!sc->at && (ct_obj_get(s, "pattern") || ct_obj_get(s, "minLength") ||
-                        ct_obj_get(s, "maxLength") || ct_obj_get(s, "format")))
+        if (!sc->at && (gkw(g, s, K_PATTERN) || gkw(g, s, K_MIN_LENGTH) ||
+                        gkw(g, s, K_MAX_LENGTH) || gkw(g, s, K_FORMAT)))
             sc->at = s;
     }
     if (!sc->at && c->n)
@@ -795,7 +795,7 @@ static void pad_for_pattern(struct gen *g, struct ct_buf *b, const struct strcon
 struct ct_node *ct__gen_string(struct gen *g, const struct gen_conj *c, const char *hint)
 {
     struct strcons sc;
-    str_constraints(c, &sc);
+    str_constraints(g, c, &sc);
     if (sc.minlen > sc.maxlen) {
         ct__gen_fail(g, sc.at, "minLength %llu is greater than maxLength %llu",
                      (unsigned long long)sc.minlen, (unsigned long long)sc.maxlen);
@@ -1018,9 +1018,9 @@ static void num_constraints(struct gen *g, const struct gen_conj *c, bool intege
         const struct ct_node *s = c->v[i];
         if (s->kind != CT_OBJECT)
             continue;
-        const struct ct_node *mn = ct_obj_get(s, "minimum"), *mx = ct_obj_get(s, "maximum");
-        const struct ct_node *emn = ct_obj_get(s, "exclusiveMinimum");
-        const struct ct_node *emx = ct_obj_get(s, "exclusiveMaximum");
+        const struct ct_node *mn = gkw(g, s, K_MINIMUM), *mx = gkw(g, s, K_MAXIMUM);
+        const struct ct_node *emn = gkw(g, s, K_EXCLUSIVE_MINIMUM);
+        const struct ct_node *emx = gkw(g, s, K_EXCLUSIVE_MAXIMUM);
         /* Draft 4 / OpenAPI 3.0: a boolean that makes its sibling exclusive; later drafts: a
          * number of its own. Both forms are honoured whatever the dialect. */
         bool bmn = emn && emn->kind == CT_BOOL && (emn->flags & CT_NF_TRUE);
@@ -1031,7 +1031,7 @@ static void num_constraints(struct gen *g, const struct gen_conj *c, bool intege
             tighten(&nc->lo, emn, true, true);
         if (emx && emx->kind == CT_NUMBER)
             tighten(&nc->hi, emx, true, false);
-        const struct ct_node *mo = ct_obj_get(s, "multipleOf");
+        const struct ct_node *mo = gkw(g, s, K_MULTIPLE_OF);
         struct dnum d;
         if (mo && mo->kind == CT_NUMBER && !(mo->flags & CT_NF_NEG) && dnum_from_node(mo, &d) &&
             d.m > 0) {
@@ -1044,7 +1044,7 @@ static void num_constraints(struct gen *g, const struct gen_conj *c, bool intege
         } else if (mo) {
             nc->step_overflow = true;
         }
-        const struct ct_node *f = ct_obj_get(s, "format");
+        const struct ct_node *f = gkw(g, s, K_FORMAT);
         if (f && f->kind == CT_STRING && !nc->format)
             nc->format = f->u.str;
         if (!nc->at && (mn || mx || emn || emx || mo))
