@@ -208,6 +208,7 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
     app->plans = ct_xcalloc(app->oas->nops + 1, sizeof(*app->plans));
     for (unsigned i = 0; i < app->oas->nops; i++)
         plan_op(app, &app->plans[i], &app->oas->ops[i], &diags);
+    app->layers = mockd_layers_new(app, &diags);
     size_t errors = diags.nerrors;
     print_diags(&diags);
     ct_diags_deinit(&diags);
@@ -241,6 +242,7 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
 
 void mockd_app_free(struct mockd_app *app)
 {
+    mockd_layers_free(app->layers);
     if (app->schemas)
         ct_schema_set_free(app->schemas);
     ct_router_free(app->router);

@@ -59,10 +59,10 @@ static void usage(FILE *f)
             "  --timeout SECONDS    idle connection timeout (default 30)\n"
             "  --check              load and check the spec, report, and exit\n"
             "  --quiet              print nothing but errors and the listening line\n"
-            "  --help, --version\n"
-            "\n"
-            "exit status: 0 ok, 2 the spec or config is broken, 64 usage error, 70 cannot "
-            "serve\n");
+            "  --help, --version\n");
+    mockd_layers_usage(f);
+    fprintf(f, "\nexit status: 0 ok, 2 the spec or config is broken, 64 usage error, 70 cannot "
+               "serve\n");
 }
 
 static const char *const keys[] = {
@@ -171,9 +171,33 @@ static const char *apply(struct mockd_config *cfg, const char *key, const char *
         else
             cfg->quiet = on;
     } else {
-        return "unknown option";
+        return mockd_layers_option(cfg, key, v);
     }
     return NULL;
+}
+
+static bool known_key(const char *key)
+{
+    for (size_t j = 0; j < NKEYS; j++)
+        if (!strcmp(keys[j], key))
+            return true;
+    for (size_t j = 0; j < mockd_layers_nkeys; j++)
+        if (!strcmp(mockd_layers_keys[j], key))
+            return true;
+    return false;
+}
+
+static const char *suggest(const char *key)
+{
+    size_t n = NKEYS + mockd_layers_nkeys;
+    const char **all = ct_xmalloc(n * sizeof(char *));
+    for (size_t j = 0; j < NKEYS; j++)
+        all[j] = keys[j];
+    for (size_t j = 0; j < mockd_layers_nkeys; j++)
+        all[NKEYS + j] = mockd_layers_keys[j];
+    const char *best = ct_did_you_mean(key, all, n);
+    ct_free(all);
+    return best;
 }
 
 static int load_file(struct mockd_config *cfg, const char *path, struct ct_docset **cfgdoc)
@@ -196,14 +220,12 @@ static int load_file(struct mockd_config *cfg, const char *path, struct ct_docse
             val = ct_arena_strndup(ct_docset_arena(ds), v->u.text, v->len);
         else if (v->kind == CT_BOOL)
             val = (v->flags & CT_NF_TRUE) ? "true" : "false";
-        bool known = false;
-        for (size_t j = 0; j < NKEYS; j++)
-            known |= !strcmp(keys[j], k->u.str);
+        bool known = known_key(k->u.str);
         if (!known || !strcmp(k->u.str, "config") || !strcmp(k->u.str, "help") ||
             !strcmp(k->u.str, "version")) {
             struct ct_diag *g = ct_diags_add(&d, CT_SEV_ERROR, CT_E_INVAL, k->src, k->line, k->col,
                                              "unknown option '%s' in the config file", k->u.str);
-            const char *best = ct_did_you_mean(k->u.str, keys, NKEYS);
+            const char *best = suggest(k->u.str);
             if (best)
                 ct_diag_set_hint(g, "did you mean '%s'?", best);
             continue;
@@ -279,11 +301,10 @@ int mockd_config_parse(struct mockd_config *cfg, int argc, char **argv, struct c
             kl = sizeof(key) - 1;
         memcpy(key, a + 2, kl);
         key[kl] = 0;
-        bool known = false, flag = !strcmp(key, "check") || !strcmp(key, "quiet");
-        for (size_t j = 0; j < NKEYS; j++)
-            known |= !strcmp(keys[j], key);
+        bool known = known_key(key);
+        bool flag = !strcmp(key, "check") || !strcmp(key, "quiet") || mockd_layers_is_flag(key);
         if (!known) {
-            const char *best = ct_did_you_mean(key, keys, NKEYS);
+            const char *best = suggest(key);
             fprintf(stderr, "mockd: unknown option '%s'%s%s%s\n", a,
                     best ? " (did you mean '--" : "", best ? best : "", best ? "'?)" : "");
             return 64;

@@ -13,10 +13,12 @@ int main(int argc, char **argv)
 {
     struct mockd_config cfg;
     mockd_config_defaults(&cfg);
+    mockd_layers_config_init(&cfg);
     struct ct_docset *cfgdoc = NULL;
     int rc = mockd_config_parse(&cfg, argc, argv, &cfgdoc);
     if (rc) {
         ct_docset_free(cfgdoc);
+        mockd_layers_config_free(&cfg);
         return rc;
     }
     struct mockd_app app;
@@ -68,5 +70,6 @@ int main(int argc, char **argv)
 out:
     mockd_app_free(&app);
     ct_docset_free(cfgdoc);
+    mockd_layers_config_free(&cfg);
     return rc;
 }

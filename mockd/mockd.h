@@ -34,6 +34,7 @@ struct mockd_config {
     size_t max_header;      /* bytes of request line + headers; 431 above */
     unsigned max_conns;
     unsigned timeout;       /* idle connection timeout, seconds */
+    struct mockd_layers_config *layers; /* options of the test-double layers (layers.h) */
 };
 
 /** Defaults for every field. */
@@ -90,6 +91,7 @@ struct mockd_app {
     char *spec_yaml;
     size_t spec_yaml_len;
     unsigned nwarnings;          /* examples that failed their schema, and so on */
+    struct mockd_layers *layers; /* test-double layers: state, overrides, faults, journal */
 };
 
 /** Load and prepare; prints located diagnostics to stderr. Returns 0 or an exit status. */
@@ -123,6 +125,24 @@ struct mockd_req {
     const char *remote;
 };
 
+/** Transport-level faults a layer may ask for (carried out by http_mhd.c). */
+enum mockd_fault {
+    MOCKD_FAULT_NONE,
+    MOCKD_FAULT_RESET,    /* close the connection without answering */
+    MOCKD_FAULT_EMPTY,    /* status and headers, then close with no body */
+    MOCKD_FAULT_TRUNCATE, /* announce the full length, send half the body, close */
+    MOCKD_FAULT_SLOW,     /* send the body at slow_bps bytes per second */
+};
+
+/** One piece of a streamed body: sent `delay_ms` after the previous one (SSE events, paced
+ * bodies). `fail` ends the stream abruptly (the connection is dropped mid-stream). */
+struct mockd_chunk {
+    uint32_t delay_ms;
+    const char *data;
+    size_t len;
+    bool fail;
+};
+
 struct mockd_resp {
     unsigned status;
     const char *content_type;
@@ -133,6 +153,13 @@ struct mockd_resp {
     const char *operation_id; /* for the access log */
     const char *request_id;
     unsigned nerrors;         /* validation problems found in the request */
+    unsigned delay_ms;        /* wait before answering (latency simulation) */
+    enum mockd_fault fault;
+    unsigned slow_bps;        /* MOCKD_FAULT_SLOW: bytes per second */
+    const char *source;       /* what produced the answer: "example", "generated", "override",
+                                 "state", "proxy", ... (journal, X-Mockd-Source) */
+    const struct mockd_chunk *chunks; /* non-NULL: a streamed body (chunked), body ignored */
+    unsigned nchunks;
 };
 
 /** Find a request header (case-insensitive); NULL when absent. */
@@ -143,6 +170,8 @@ void mockd_resp_header(struct mockd_resp *resp, const char *name, const char *va
 /** Answer one request. Thread-safe: the app is read-only here (but for the JWT revocation list,
  * which locks). */
 void mockd_handle(const struct mockd_app *app, struct mockd_req *req, struct mockd_resp *resp);
+
+#include "layers.h"
 
 /* --- serving -------------------------------------------------------------------------------- */
 

@@ -1088,7 +1088,19 @@ static const char *allow_list(struct ct_arena *a, unsigned allowed)
 
 static atomic_uint_fast64_t request_counter;
 
+static void handle(const struct mockd_app *app, struct mockd_req *req, struct mockd_resp *resp,
+                   const struct mockd_op_plan **plan_out);
+
 void mockd_handle(const struct mockd_app *app, struct mockd_req *req, struct mockd_resp *resp)
+{
+    const struct mockd_op_plan *p = NULL;
+    handle(app, req, resp, &p);
+    if (p)
+        mockd_layers_finish(app, p, req, resp);
+}
+
+static void handle(const struct mockd_app *app, struct mockd_req *req, struct mockd_resp *resp,
+                   const struct mockd_op_plan **plan_out)
 {
     memset(resp, 0, sizeof(*resp));
     const struct mockd_config *cfg = app->cfg;
@@ -1114,6 +1126,9 @@ void mockd_handle(const struct mockd_app *app, struct mockd_req *req, struct moc
                           "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset");
     }
 
+    if (mockd_layers_route(app, req, resp))
+        return;
+
     int method = ct_http_method_parse(req->method, strlen(req->method));
     bool head = method == CT_HEAD;
 
@@ -1125,6 +1140,7 @@ void mockd_handle(const struct mockd_app *app, struct mockd_req *req, struct moc
             resp->content_type = "application/json";
             resp->body = app->spec_json;
             resp->body_len = app->spec_json_len;
+            resp->source = "builtin";
             return;
         }
         if ((req->path_len == 13 && !memcmp(req->path, "/openapi.yaml", 13)) ||
@@ -1133,6 +1149,7 @@ void mockd_handle(const struct mockd_app *app, struct mockd_req *req, struct moc
             resp->content_type = "application/yaml";
             resp->body = app->spec_yaml;
             resp->body_len = app->spec_yaml_len;
+            resp->source = "builtin";
             return;
         }
     }
@@ -1186,6 +1203,7 @@ void mockd_handle(const struct mockd_app *app, struct mockd_req *req, struct moc
     }
     const struct mockd_op_plan *p = &app->plans[m.op - app->oas->ops];
     resp->operation_id = m.op->operation_id;
+    resp->source = "error";
 
     if (req->body_too_big) {
         error_answer(app, p, req, resp, 413, "PAYLOAD_TOO_LARGE,CONTENT_TOO_LARGE,BAD_REQUEST",
@@ -1231,7 +1249,13 @@ void mockd_handle(const struct mockd_app *app, struct mockd_req *req, struct moc
                                ps->total == 1 ? "" : "s", ps->v[0].field, ps->v[0].message));
     }
 
+    /* The test-double layers (override, fault, state, proxy) may answer instead of the spec. */
+    *plan_out = p;
+    if (mockd_layers_answer(app, p, &m, req, resp))
+        return;
+
     /* Choose the answer. */
+    resp->source = "example";
     struct prefer pf;
     parse_prefer(mockd_req_header(req, "Prefer"), &pf);
     const struct mockd_resp_plan *rp = NULL;
@@ -1283,8 +1307,10 @@ void mockd_handle(const struct mockd_app *app, struct mockd_req *req, struct moc
                                  .direction = CT_DIR_RESPONSE, .oas30 = app->oas->minor == 0,
                                  .cache = tl()->gen};
         const struct ct_node *g = ct_gen_instance(app->ds, mp->m->schema, &go, a, NULL);
-        if (g)
+        if (g) {
             answer = g;
+            resp->source = "generated";
+        }
     }
     if (!answer) {
         resp->content_type = mp->m->type;

@@ -89,6 +89,7 @@ static void check_spec(const char *path)
 {
     struct mockd_config cfg;
     mockd_config_defaults(&cfg);
+    mockd_layers_config_init(&cfg);
     cfg.spec_path = path;
     cfg.auth = MOCKD_AUTH_OFF;
     cfg.log_format = MOCKD_LOG_NONE;
@@ -103,6 +104,7 @@ static void check_spec(const char *path)
         printf("not ok %d - %s: does not load\n", ++ntap, path);
         nfailed++;
         mockd_app_free(&app);
+        mockd_layers_config_free(&cfg);
         return;
     }
     struct failure_log fl;
@@ -275,6 +277,7 @@ static void check_spec(const char *path)
     }
     ct_buf_deinit(&fl.b);
     mockd_app_free(&app);
+    mockd_layers_config_free(&cfg);
 }
 
 static int cmp(const void *a, const void *b)
