@@ -362,6 +362,13 @@ const struct ct_node *runner_parse_json_body(const struct runner_resp_view *rs, 
     return n;
 }
 
+static void copy_diags(struct ct_diags *to, const struct ct_diags *from);
+
+static bool m_is_text(const char *base)
+{
+    return !strncmp(base, "text/", 5);
+}
+
 /* --- requests ------------------------------------------------------------------------------- */
 
 static const char *const in_names[] = {"path", "query", "header", "cookie"};
@@ -473,7 +480,27 @@ bool runner_contract_check_request(const struct runner_contract *c, struct ct_vc
     if (rq->body_kind == CT_BODY_FORM || rq->body_kind == CT_BODY_MULTIPART)
         inst = coerce_object(c, op->body[mi].schema, rq->body, a);
     else if (rq->body_kind == CT_BODY_RAW || rq->body_kind == CT_BODY_FILE)
-        inst = is_json_type(base) ? rq->body : NULL;
+        inst = NULL;
+    if ((rq->body_kind == CT_BODY_RAW || rq->body_kind == CT_BODY_FILE) && is_json_type(base)) {
+        struct ct_source *src = body_source(a, "<request body>", rq->raw ? rq->raw : "",
+                                            rq->raw_len);
+        struct ct_diags pd;
+        ct_diags_init(&pd);
+        inst = ct_json_parse(a, src, NULL, &pd);
+        if (!inst) {
+            fail_at(diags, CT_E_CONTRACT, at, "request to %s: the %s body is not valid JSON",
+                    oi->label, base);
+            copy_diags(diags, &pd);
+        }
+        ct_diags_deinit(&pd);
+    } else if ((rq->body_kind == CT_BODY_RAW || rq->body_kind == CT_BODY_FILE) && m_is_text(base) &&
+               oi->body[mi].schema) {
+        struct ct_node *s = ct_arena_zalloc(a, sizeof(*s));
+        s->kind = CT_STRING;
+        s->u.str = ct_arena_strndup(a, rq->raw ? rq->raw : "", rq->raw_len);
+        s->len = (uint32_t)rq->raw_len;
+        inst = s;
+    }
     if (inst) {
         size_t mark = diags->n;
         struct ct_diags bd;

@@ -468,8 +468,15 @@ static const char *interp_str(struct sctx *x, const struct ct_node *n, struct ct
 static bool init_vars(struct sctx *x)
 {
     const struct runner_file *f = x->f;
-    for (size_t i = 0; i < f->nvars; i++)
-        var_set(x, f->vars[i].name, f->vars[i].val, true);
+    bool ok = true;
+    /* Variable files may read the environment and run values: "${env.PS_EMAIL:-demo}". */
+    for (size_t i = 0; i < f->nvars; i++) {
+        const struct ct_node *v = interp(x, f->vars[i].val, &x->varena);
+        if (!v)
+            ok = false;
+        else
+            var_set(x, f->vars[i].name, v, true);
+    }
     const struct runner_opts *o = x->env->o;
     for (unsigned i = 0; i < o->nvars; i++) {
         const char *eq = strchr(o->vars[i], '=');
@@ -477,7 +484,6 @@ static bool init_vars(struct sctx *x)
         var_set(x, name, mk_str(&x->varena, eq + 1, strlen(eq + 1)), true);
     }
     const struct ct_node *vars = x->s->vars;
-    bool ok = true;
     for (uint32_t i = 0; vars && i < vars->len; i++) {
         const char *name = vars->u.members[i].key->u.str;
         bool overridden = false;
@@ -854,16 +860,6 @@ static bool build_request(struct sctx *x, const struct ct_scen_step *st, struct 
         if (body)
             node_text(&b, body);
         rq->content_type = ctype ? ctype : "text/plain";
-        if (body && ctype && strstr(ctype, "json")) {
-            struct ct_source *src = ct_arena_zalloc(a, sizeof(*src));
-            src->name = "<raw body>";
-            src->text = ct_arena_strndup(a, b.ptr ? b.ptr : "", b.len);
-            src->len = b.len;
-            struct ct_diags tmp;
-            ct_diags_init(&tmp);
-            rq->view.body = ct_json_parse(a, src, NULL, &tmp);
-            ct_diags_deinit(&tmp);
-        }
         break;
     case CT_BODY_FILE: {
         const char *fp = body ? node_cstr(a, body) : NULL;
@@ -888,6 +884,8 @@ static bool build_request(struct sctx *x, const struct ct_scen_step *st, struct 
     if (h->body_kind != CT_BODY_NONE && h->body_kind != CT_BODY_MULTIPART) {
         rq->body = ct_arena_strndup(a, b.ptr ? b.ptr : "", b.len);
         rq->body_len = b.len;
+        rq->view.raw = rq->body;
+        rq->view.raw_len = rq->body_len;
         if (!has_header(rq, "Content-Type"))
             add_header(x, rq, "Content-Type", rq->content_type);
     }
@@ -1647,6 +1645,19 @@ static bool run_step(struct sctx *x, const struct ct_scen_step *st, const char *
     if (!runner_tags_allow_step(x->env->o, x->env->mock, st->tags, st->ntags, &why)) {
         skip_step(x, st, phase, prefix, why);
         return true;
+    }
+    if (st->if_set) {
+        uint32_t cnt = st->if_set->kind == CT_ARRAY ? st->if_set->len : 1;
+        for (uint32_t i = 0; i < cnt; i++) {
+            const struct ct_node *n = st->if_set->kind == CT_ARRAY ? st->if_set->u.items[i]
+                                                                   : st->if_set;
+            if (!var_get(x, n->u.str, n->len)) {
+                char reason[160];
+                snprintf(reason, sizeof(reason), "if_set: variable '%s' is not set", n->u.str);
+                skip_step(x, st, phase, prefix, reason);
+                return true;
+            }
+        }
     }
     if (st->kind == CT_STEP_GROUP) {
         char *p = join_label(prefix, st->label);

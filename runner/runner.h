@@ -126,8 +126,9 @@ void runner_suite_deinit(struct runner_suite *s);
  * `mock-only` are skipped otherwise, unless --tags names that tag). */
 void runner_suite_select(struct runner_suite *s, const struct runner_opts *o, bool mock);
 
-/** Tag filter for steps: false when the step carries an excluded tag (or `mock-only` without
- * a mock). */
+/** Tag filter for steps and scenarios: false (with *why) when one of `tags` is excluded by
+ * --tags, is `mock-only` without --mock, or `backend-only` with --mock (unless --tags names
+ * it). */
 bool runner_tags_allow_step(const struct runner_opts *o, bool mock, const char *const *tags,
                             unsigned ntags, const char **why);
 
@@ -166,6 +167,8 @@ struct runner_req_view {
     enum ct_body_kind body_kind;
     const struct ct_node *body;   /* JSON value, form mapping, multipart mapping (files as
                                      strings), or NULL */
+    const char *raw;              /* raw and file bodies: the bytes */
+    size_t raw_len;
     const char *content_type;     /* effective media type of the body, or NULL */
 };
 

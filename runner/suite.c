@@ -269,6 +269,11 @@ bool runner_tags_allow_step(const struct runner_opts *o, bool mock, const char *
             *why = "tagged mock-only: needs --mock";
             return false;
         }
+        if (mock && !strcmp(tags[i], "backend-only") &&
+            !in_list(o->tags_in, o->ntags_in, "backend-only")) {
+            *why = "tagged backend-only: needs a real backend, not --mock";
+            return false;
+        }
     }
     return true;
 }

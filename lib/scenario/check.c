@@ -437,10 +437,28 @@ static void check_ws(struct cctx *c, const struct ct_scen_step *st)
     }
 }
 
+/* `if_set` names must be variables defined somewhere before (or the check would always skip). */
+static void check_if_set(struct cctx *c, const struct ct_node *v)
+{
+    if (!v)
+        return;
+    uint32_t cnt = v->kind == CT_ARRAY ? v->len : 1;
+    for (uint32_t i = 0; i < cnt; i++) {
+        const struct ct_node *n = v->kind == CT_ARRAY ? v->u.items[i] : v;
+        if (n->kind != CT_STRING || defined(c, n->u.str, n->len))
+            continue;
+        struct ct_diag *g = err_at(c, n, "if_set: unknown variable '%s'", n->u.str);
+        const char *best = ct_did_you_mean(n->u.str, c->scope, c->nscope);
+        if (best)
+            ct_diag_set_hint(g, "did you mean '%s'?", best);
+    }
+}
+
 static void check_block(struct cctx *c, const struct ct_scen_block *b)
 {
     for (unsigned i = 0; i < b->n; i++) {
         const struct ct_scen_step *st = &b->v[i];
+        check_if_set(c, st->if_set);
         switch (st->kind) {
         case CT_STEP_HTTP:
             check_http(c, st);

@@ -1063,16 +1063,18 @@ static const struct field http_fields[] = {
     {"sse", K_OBJ},
     {"tags", K_STR | K_ARR},
     {"skip", K_STR},
+    {"if_set", K_STR | K_ARR},
 };
 #define NHTTP (sizeof(http_fields) / sizeof(http_fields[0]))
 
 static const struct field group_fields[] = {
     {"group", K_STR}, {"steps", K_ARR}, {"tags", K_STR | K_ARR}, {"skip", K_STR},
+    {"if_set", K_STR | K_ARR},
 };
 
 static const struct field wsstep_fields[] = {
     {"name", K_STR},  {"ws", K_OBJ},           {"timeout", K_NUM | K_STR},
-    {"skip", K_STR},  {"tags", K_STR | K_ARR},
+    {"skip", K_STR},  {"tags", K_STR | K_ARR}, {"if_set", K_STR | K_ARR},
 };
 
 /* Every key any step may have, for did-you-mean when the kind of step is unclear. */
@@ -1083,7 +1085,7 @@ static const struct field any_step_fields[] = {
     {"raw", K_ANY},          {"file", K_ANY},    {"content_type", K_ANY},
     {"send_invalid", K_ANY}, {"timeout", K_ANY}, {"repeat", K_ANY},  {"expect", K_ANY},
     {"capture", K_ANY},      {"sse", K_ANY},     {"tags", K_ANY},    {"skip", K_ANY},
-    {"group", K_ANY},        {"steps", K_ANY},   {"ws", K_ANY},
+    {"group", K_ANY},        {"steps", K_ANY},   {"ws", K_ANY},      {"if_set", K_ANY},
 };
 
 static const char *const body_keys[] = {"json", "form", "multipart", "raw", "file"};
@@ -1290,6 +1292,19 @@ static void parse_step(struct pctx *p, const struct ct_node *n, struct ct_scen_s
         st->name = get_str(n, "name");
     parse_tags(p, get(n, "tags", K_STR | K_ARR), &st->tags, &st->ntags);
     st->skip = get_str(n, "skip");
+    if ((v = get(n, "if_set", K_STR | K_ARR))) {
+        uint32_t cnt = v->kind == CT_ARRAY ? v->len : 1;
+        for (uint32_t i = 0; i < cnt; i++) {
+            const struct ct_node *name = v->kind == CT_ARRAY ? v->u.items[i] : v;
+            if (name->kind != CT_STRING)
+                err_at(p, name, "if_set: expected a variable name, got %s", got(name));
+            else if (!valid_name(name->u.str))
+                err_at(p, name, "if_set: '%s' is not a variable name (write 'name', not "
+                                "'${name}')",
+                       name->u.str);
+        }
+        st->if_set = v;
+    }
     if (st->kind == CT_STEP_HTTP && (v = get(n, "repeat", K_NUM | K_OBJ)))
         parse_repeat(p, v, &st->repeat);
     make_label(p, st);

@@ -245,6 +245,8 @@ struct ct_scen_step {
     const char **tags;
     unsigned ntags;
     const char *skip; /* reason, or NULL */
+    const struct ct_node *if_set; /* `if_set`: string or list of variable names; the step is
+                                     skipped unless all are set (cleanups in teardown) */
     struct ct_scen_repeat repeat;
     struct ct_scen_http http;   /* CT_STEP_HTTP */
     struct ct_scen_block group; /* CT_STEP_GROUP */
