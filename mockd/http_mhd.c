@@ -399,13 +399,13 @@ struct mockd_server *mockd_http_start(const struct mockd_config *cfg, const stru
      * header limit (a larger head is answered 431 by libmicrohttpd). */
     size_t pool = cfg->max_header < 4096 ? 4096 : cfg->max_header;
     srv->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, accept_policy, srv, on_request, srv, MHD_OPTION_SOCK_ADDR,
+        flags, (uint16_t)cfg->port, accept_policy, srv, on_request, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, log_mhd, (void *)cfg, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
         cfg->threads > 1 ? cfg->threads : 0u, /* 0: the polling thread serves alone */
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout, MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
-        MHD_OPTION_UNESCAPE_CALLBACK, keep_raw, srv, MHD_OPTION_EXTERNAL_LOGGER, log_mhd,
-        (void *)cfg, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_raw, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         fprintf(stderr, "mockd: cannot listen on %s:%u (port in use or not permitted)\n",
                 cfg->host, cfg->port);

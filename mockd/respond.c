@@ -1043,6 +1043,71 @@ static bool auth_flow(const struct mockd_app *app, const struct mockd_op_plan *p
     return true;
 }
 
+/* --- Server-Sent Events ----------------------------------------------------------------------- */
+
+/* A text/event-stream answer streamed record by record: the example's records (split on blank
+ * lines) when there is one, else records generated from the media type's `x-sse-data-schema`
+ * ending with its `x-sse-done` terminator. Records are paced SSE_INTERVAL_MS apart. */
+#define SSE_INTERVAL_MS 60
+
+static void sse_answer(const struct mockd_app *app, const struct mockd_media_plan *mp,
+                       const struct ct_node *answer, struct mockd_req *req,
+                       struct mockd_resp *resp)
+{
+    struct ct_arena *a = req->arena;
+    resp->content_type = "text/event-stream";
+    mockd_resp_header(resp, "X-Accel-Buffering", "no");
+    bool has_cc = false;
+    for (unsigned i = 0; i < resp->nheaders; i++)
+        has_cc |= !strcasecmp(resp->headers[i].name, "Cache-Control");
+    if (!has_cc)
+        mockd_resp_header(resp, "Cache-Control", "no-cache");
+    struct mockd_chunk *c = ct_arena_zalloc(a, 64 * sizeof(*c));
+    unsigned n = 0;
+    if (answer && answer->kind == CT_STRING) {
+        const char *s = answer->u.str, *end = s + answer->len;
+        while (s < end && n < 64) {
+            const char *e = strstr(s, "\n\n");
+            const char *stop = e ? e + 2 : end;
+            c[n].delay_ms = n ? SSE_INTERVAL_MS : 0;
+            c[n].data = s;
+            c[n].len = (size_t)(stop - s);
+            n++;
+            s = stop;
+        }
+    } else {
+        const struct ct_node *dschema = ct_obj_get(mp->m->node, "x-sse-data-schema");
+        const char *done = ct_obj_str(mp->m->node, "x-sse-done");
+        for (unsigned i = 0; dschema && i < 3; i++) {
+            struct ct_gen_opts go = {.seed = app->cfg->seed + i, .direction = CT_DIR_RESPONSE,
+                                     .oas30 = app->oas->minor == 0, .prefer_examples = false,
+                                     .cache = tl()->gen};
+            const struct ct_node *g = ct_gen_instance(app->ds, dschema, &go, a, NULL);
+            if (!g)
+                break;
+            struct ct_buf b;
+            ct_buf_init(&b, 0);
+            ct_buf_adds(&b, "data: ");
+            ct_json_emit(g, &b, false);
+            ct_buf_adds(&b, "\n\n");
+            c[n].delay_ms = n ? SSE_INTERVAL_MS : 0;
+            c[n].data = ct_arena_strndup(a, b.ptr, b.len);
+            c[n].len = b.len;
+            n++;
+            ct_buf_deinit(&b);
+        }
+        if (done) {
+            c[n].delay_ms = n ? SSE_INTERVAL_MS : 0;
+            c[n].data = afmt(a, "data: %s\n\n", done);
+            c[n].len = strlen(c[n].data);
+            n++;
+        }
+    }
+    resp->chunks = c;
+    resp->nchunks = n;
+    resp->source = answer ? "example" : "generated";
+}
+
 /* --- CORS ---------------------------------------------------------------------------------- */
 
 static bool origin_allowed(const struct mockd_config *cfg, const char *origin)
@@ -1328,6 +1393,10 @@ static void handle(const struct mockd_app *app, struct mockd_req *req, struct mo
         }
         if (!auth_flow(app, p, req, resp, body, &answer))
             return;
+    }
+    if (mp->sse) {
+        sse_answer(app, mp, answer, req, resp);
+        return;
     }
     if (answer == mp->body && mp->bytes) {
         resp->body = mp->bytes;
