@@ -1101,15 +1101,51 @@ static unsigned conj_types(struct gen *g, const struct gen_conj *c)
 
 /* Pick a branch: one whose types fit, by the seed; null-only branches only when nothing else
  * fits or when values must stay small; branches that recurse avoided when deep. */
-static int pick_branch(struct gen *g, const struct ct_node *alts, unsigned types, bool minimal,
-                       const bool *excluded)
+/* A `const` or the shortest `enum` of the conjunction: the values the instance must be one of. */
+static const struct ct_node *conj_values(struct gen *g, const struct gen_conj *c, bool *is_const)
+{
+    const struct ct_node *best = NULL;
+    for (uint32_t i = 0; i < c->n; i++) {
+        const struct ct_node *k = ct__gen_has_const(g) ? gkw(g, c->v[i], K_CONST) : NULL;
+        if (k) {
+            *is_const = true;
+            return k;
+        }
+        const struct ct_node *e = gkw(g, c->v[i], K_ENUM);
+        if (e && e->kind == CT_ARRAY && (!best || e->len < best->len))
+            best = e;
+    }
+    *is_const = false;
+    return best;
+}
+
+/* Can the branch accept one of the values the conjunction already allows? */
+static bool branch_admits(struct gen *g, const struct ct_node *branch, const struct ct_node *vals,
+                          bool is_const)
+{
+    if (!vals)
+        return true;
+    uint32_t n = is_const ? 1 : vals->len;
+    bool ok = false;
+    g->ck_quiet++;
+    for (uint32_t i = 0; i < n && i < 64 && !ok; i++)
+        ok = ct__gen_check(g, is_const ? vals : vals->u.items[i], branch);
+    g->ck_quiet--;
+    return ok;
+}
+
+static int pick_branch(struct gen *g, const struct gen_conj *c, const struct ct_node *alts,
+                       bool minimal, const bool *excluded)
 {
     int cand[64], ncand = 0, nulls[64], nnull = 0, any = -1;
+    unsigned types = conj_types(g, c);
+    bool is_const;
+    const struct ct_node *vals = conj_values(g, c, &is_const);
     for (uint32_t i = 0; i < alts->len && i < 64; i++) {
         if (excluded && excluded[i])
             continue;
         unsigned t = shallow_types(g, alts->u.items[i], 0) & types;
-        if (!t)
+        if (!t || !branch_admits(g, alts->u.items[i], vals, is_const))
             continue;
         if (any < 0)
             any = (int)i;
@@ -1224,7 +1260,7 @@ static bool expand(struct gen *g, struct gen_conj *c, struct choices *ch, bool m
             int k = -1;
             const char *dv = NULL;
             for (int t = 0; t < 64; t++) {
-                k = pick_branch(g, alts, conj_types(g, c), minimal, excluded);
+                k = pick_branch(g, c, alts, minimal, excluded);
                 if (k < 0 || !discriminated)
                     break;
                 dv = disc_value(g, disc, alts->u.items[k]);

@@ -14,6 +14,7 @@
  * usage: gen_specs [--exceptions FILE] [--bench LABEL] [--dump LABEL] [--require] PATH...
  *   --bench LABEL  also time that schema (e.g. components/schemas/Prompt): median per instance
  *   --dump LABEL   print the instances generated for that schema (not TAP: for people)
+ *   --seeds N      seeds per schema (default 5; more for a soak run)
  *   --require      fail rather than skip when no document is found */
 #include "core/alloc.h"
 #include "gen/gen.h"
@@ -27,7 +28,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define SEEDS 5
+static unsigned SEEDS = 5; /* seeds per schema; --seeds */
 
 struct strlist {
     char **v;
@@ -345,6 +346,8 @@ int main(int argc, char **argv)
             load_exceptions(argv[++i], &ex);
         else if (!strcmp(argv[i], "--bench") && i + 1 < argc)
             run.bench = argv[++i];
+        else if (!strcmp(argv[i], "--seeds") && i + 1 < argc)
+            SEEDS = (unsigned)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--dump") && i + 1 < argc)
             run.dump = argv[++i];
         else if (!strcmp(argv[i], "--require"))
