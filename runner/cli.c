@@ -19,6 +19,7 @@ enum opt_id {
     O_TARGET,
     O_MOCK,
     O_MOCKD,
+    O_MOCKD_ARG,
     O_JOBS,
     O_SHARD,
     O_TAGS,
@@ -51,6 +52,8 @@ static const struct opt opts[] = {
     {O_TARGET, "target", 0, "URL", C_RUN, "the server to test (e.g. http://127.0.0.1:8000)"},
     {O_MOCK, "mock", 0, NULL, C_RUN, "start mockd on --spec at a free port, test it, stop it"},
     {O_MOCKD, "mockd", 0, "PATH", C_RUN, "the mockd binary (default: ../mockd/mockd beside runner)"},
+    {O_MOCKD_ARG, "mockd-arg", 0, "ARG", C_RUN,
+     "pass ARG to mockd with --mock, e.g. --mockd-arg=--jwt-secret=S (repeatable)"},
     {O_JOBS, "jobs", 'j', "N", C_RUN, "run N scenarios at once (default 1)"},
     {O_SHARD, "shard", 0, "K/N", C_BOTH, "run the K-th of N slices of the suite (1-based)"},
     {O_TAGS, "tags", 't', "LIST", C_BOTH,
@@ -235,6 +238,10 @@ int runner_opts_parse(const char *cmd, int argc, char **argv, struct runner_opts
         case O_MOCKD:
             o->mockd = val;
             break;
+        case O_MOCKD_ARG:
+            o->mockd_args = ct_xrealloc(o->mockd_args, (o->nmockd_args + 1) * sizeof(char *));
+            o->mockd_args[o->nmockd_args++] = val;
+            break;
         case O_JOBS:
             if (!parse_uint(val, 256, &o->jobs) || o->jobs == 0)
                 return usage_err(cmd, "--jobs: expected a number from 1 to 256, got '%s'", val);
@@ -350,6 +357,8 @@ void runner_opts_deinit(struct runner_opts *o)
 {
     ct_free(o->paths);
     ct_free(o->vars);
+    ct_free(o->mockd_args);
     o->paths = NULL;
     o->vars = NULL;
+    o->mockd_args = NULL;
 }

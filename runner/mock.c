@@ -42,8 +42,8 @@ char *runner_mock_find(void)
     return NULL;
 }
 
-int runner_mock_start(const char *mockd, const char *spec, struct runner_mock *m, char *err,
-                      size_t errlen)
+int runner_mock_start(const char *mockd, const char *spec, const char *const *args, size_t nargs,
+                      struct runner_mock *m, char *err, size_t errlen)
 {
     m->pid = -1;
     m->fd = -1;
@@ -58,9 +58,19 @@ int runner_mock_start(const char *mockd, const char *spec, struct runner_mock *m
     posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
     posix_spawn_file_actions_addclose(&fa, fds[1]);
-    char *args[] = {(char *)mockd, "--port", "0", "--quiet", (char *)spec, NULL};
+    /* mockd [extra args] --port 0 --quiet SPEC: ours come last so they win. */
+    char **argv = ct_xcalloc(nargs + 6, sizeof(char *));
+    size_t k = 0;
+    argv[k++] = (char *)mockd;
+    for (size_t i = 0; i < nargs; i++)
+        argv[k++] = (char *)args[i];
+    argv[k++] = "--port";
+    argv[k++] = "0";
+    argv[k++] = "--quiet";
+    argv[k++] = (char *)spec;
     pid_t pid;
-    int rc = posix_spawn(&pid, mockd, &fa, NULL, args, environ);
+    int rc = posix_spawn(&pid, mockd, &fa, NULL, argv, environ);
+    ct_free(argv);
     posix_spawn_file_actions_destroy(&fa);
     close(fds[1]);
     if (rc != 0) {

@@ -202,7 +202,8 @@ int runner_cmd_run(int argc, char **argv)
             rc = RUNNER_UNREACHABLE;
             goto out;
         }
-        if (runner_mock_start(mockd, o.spec, &mock, err, sizeof(err))) {
+        if (runner_mock_start(mockd, o.spec, o.mockd_args, o.nmockd_args, &mock, err,
+                              sizeof(err))) {
             fprintf(stderr, "runner: --mock: %s\n", err);
             ct_free(found);
             rc = RUNNER_UNREACHABLE;

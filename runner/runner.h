@@ -51,6 +51,8 @@ struct runner_opts {
     const char *target;
     bool mock;
     const char *mockd;
+    const char **mockd_args; /* extra arguments for mockd */
+    unsigned nmockd_args;
     unsigned jobs;
     unsigned shard_k, shard_n; /* 1-based; n == 0: no sharding */
     const char *tags_in[RUNNER_MAX_TAGS];
@@ -373,8 +375,8 @@ struct runner_mock {
     int fd; /* mockd's stdout, kept open so it never writes into a closed pipe */
     char url[256];
 };
-int runner_mock_start(const char *mockd, const char *spec, struct runner_mock *m, char *err,
-                      size_t errlen);
+int runner_mock_start(const char *mockd, const char *spec, const char *const *args, size_t nargs,
+                      struct runner_mock *m, char *err, size_t errlen);
 void runner_mock_stop(struct runner_mock *m);
 /** mockd beside the runner binary (../mockd/mockd), or NULL. Caller owns. */
 char *runner_mock_find(void);
