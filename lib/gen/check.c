@@ -145,6 +145,56 @@ static bool check_string(struct gen *g, const struct ct_node *x, const struct ct
 
 /* ===================================================================== arrays ============ */
 
+/* How many leading items of x the schema s evaluates (for unevaluatedItems): prefixItems and
+ * items, and through $ref, allOf, the anyOf/oneOf branches x matches, and if/then/else. contains
+ * is not counted (a stricter answer, never a more lenient one). */
+static uint64_t evaluated_items(struct gen *g, const struct ct_node *x, const struct ct_node *s,
+                                int depth)
+{
+    if (!s || s->kind != CT_OBJECT || depth > 16)
+        return 0;
+    const struct ct_node *items = gkw(g, s, K_ITEMS);
+    if (items && items->kind != CT_ARRAY)
+        return x->len;
+    if (depth > 0 && gkw(g, s, K_UNEVALUATED_ITEMS))
+        return x->len; /* a nested unevaluatedItems evaluates the rest itself */
+    const struct ct_node *prefix = items ? items : gkw(g, s, K_PREFIX_ITEMS);
+    uint64_t n = prefix && prefix->kind == CT_ARRAY ? prefix->len : 0, e;
+#define TAKE(v)                                                                                    \
+    do {                                                                                           \
+        e = (v);                                                                                   \
+        if (e > n)                                                                                 \
+            n = e;                                                                                 \
+    } while (0)
+    if (gkw(g, s, K_REF))
+        TAKE(evaluated_items(g, x, ct__gen_deref(g, s), depth + 1));
+    const struct ct_node *all = gkw(g, s, K_ALL_OF);
+    for (uint32_t i = 0; all && all->kind == CT_ARRAY && i < all->len; i++)
+        TAKE(evaluated_items(g, x, all->u.items[i], depth + 1));
+    static const enum gen_kw alts[] = {K_ANY_OF, K_ONE_OF};
+    for (int k = 0; k < 2; k++) {
+        const struct ct_node *a = gkw(g, s, alts[k]);
+        for (uint32_t i = 0; a && a->kind == CT_ARRAY && i < a->len; i++) {
+            g->ck_quiet++;
+            bool ok = ck(g, x, a->u.items[i]);
+            g->ck_quiet--;
+            if (ok)
+                TAKE(evaluated_items(g, x, a->u.items[i], depth + 1));
+        }
+    }
+    const struct ct_node *ifs = gkw(g, s, K_IF);
+    if (ifs) {
+        g->ck_quiet++;
+        bool ok = ck(g, x, ifs);
+        g->ck_quiet--;
+        if (ok)
+            TAKE(evaluated_items(g, x, ifs, depth + 1));
+        TAKE(evaluated_items(g, x, gkw(g, s, ok ? K_THEN : K_ELSE), depth + 1));
+    }
+#undef TAKE
+    return n;
+}
+
 static bool check_array(struct gen *g, const struct ct_node *x, const struct ct_node *s)
 {
     const struct ct_node *v;
@@ -173,6 +223,13 @@ static bool check_array(struct gen *g, const struct ct_node *x, const struct ct_
             is = rest;
         if (is && !ck(g, x->u.items[i], is))
             return false;
+    }
+    const struct ct_node *ue = modern ? gkw(g, s, K_UNEVALUATED_ITEMS) : NULL;
+    if (ue && !(ue->kind == CT_BOOL && (ue->flags & CT_NF_TRUE))) {
+        for (uint64_t i = evaluated_items(g, x, s, 0); i < x->len; i++)
+            if (!ck(g, x->u.items[i], ue))
+                return fail(g, ue, "item %llu is not evaluated (unevaluatedItems)",
+                            (unsigned long long)i);
     }
     const struct ct_node *ct = modern ? gkw(g, s, K_CONTAINS) : NULL;
     if (ct) {

@@ -343,6 +343,14 @@ static void conj_add(struct gen *g, struct gen_conj *c, const struct ct_node *s)
     } else {
         conj_push(g, c, s);
     }
+    /* `not: {}` and `not: true` reject everything. */
+    const struct ct_node *nt = gkw(g, s, K_NOT);
+    if (nt && ((nt->kind == CT_BOOL && (nt->flags & CT_NF_TRUE)) ||
+               (nt->kind == CT_OBJECT && nt->len == 0)) &&
+        !c->contradiction) {
+        c->contradiction = true;
+        c->false_at = nt;
+    }
     const struct ct_node *all = gkw(g, s, K_ALL_OF);
     if (all && all->kind == CT_ARRAY)
         for (uint32_t i = 0; i < all->len; i++)
@@ -614,11 +622,55 @@ static bool rw_skipped(struct gen *g, const struct gen_conj *c, const char *name
 /* The schemas that apply to the value of property `name`, and whether the name is allowed at
  * all. Each schema of the conjunction contributes its `properties` entry, its matching
  * `patternProperties`, or else its `additionalProperties`. */
+/* Was this applicator's branch chosen into the conjunction? */
+static bool chosen(struct gen *g, const struct gen_conj *c, const struct ct_node *b)
+{
+    return b && (conj_has(c, b) || conj_has(c, ct__gen_deref(g, b)));
+}
+
+/* Does schema s (with what it contains: $ref, allOf, and the anyOf/oneOf/if branches chosen into
+ * the conjunction) evaluate property `name`? For unevaluatedProperties, which sees only the
+ * annotations of its own schema object and its subschemas. */
+static bool evaluates_prop(struct gen *g, const struct gen_conj *c, const struct ct_node *s,
+                           const char *name, uint32_t len, int depth)
+{
+    if (!s || s->kind != CT_OBJECT || depth > 16)
+        return false;
+    if (depth > 0 && gkw(g, s, K_UNEVALUATED_PROPERTIES))
+        return true;
+    const struct ct_node *ps = gkw(g, s, K_PROPERTIES);
+    if ((ps && ct_obj_getn(ps, name, len)) || gkw(g, s, K_ADDITIONAL_PROPERTIES))
+        return true;
+    const struct ct_node *pp = gkw(g, s, K_PATTERN_PROPERTIES);
+    for (uint32_t j = 0; pp && pp->kind == CT_OBJECT && j < pp->len; j++) {
+        const struct ct_node *k = pp->u.members[j].key;
+        if (ct__gen_re_search(g->re, k->u.str, k->len, name, len) == 1)
+            return true;
+    }
+    if (gkw(g, s, K_REF) && evaluates_prop(g, c, ct__gen_deref(g, s), name, len, depth + 1))
+        return true;
+    static const enum gen_kw apps[] = {K_ALL_OF, K_ANY_OF, K_ONE_OF};
+    for (int a = 0; a < 3; a++) {
+        const struct ct_node *v = gkw(g, s, apps[a]);
+        for (uint32_t i = 0; v && v->kind == CT_ARRAY && i < v->len; i++)
+            if ((a == 0 || chosen(g, c, v->u.items[i])) &&
+                evaluates_prop(g, c, v->u.items[i], name, len, depth + 1))
+                return true;
+    }
+    const struct ct_node *ifs = gkw(g, s, K_IF);
+    if (ifs && chosen(g, c, ifs) &&
+        (evaluates_prop(g, c, ifs, name, len, depth + 1) ||
+         evaluates_prop(g, c, gkw(g, s, K_THEN), name, len, depth + 1)))
+        return true;
+    const struct ct_node *el = gkw(g, s, K_ELSE);
+    return el && chosen(g, c, el) && evaluates_prop(g, c, el, name, len, depth + 1);
+}
+
 static bool prop_conj(struct gen *g, const struct gen_conj *c, const char *name, uint32_t len,
                       struct gen_conj *out)
 {
     memset(out, 0, sizeof(*out));
-    bool allowed = true, evaluated = false, uneval_false = false;
+    bool allowed = true;
     struct ct_node key = {.kind = CT_STRING, .u.str = name, .len = len};
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *s = c->v[i];
@@ -635,10 +687,12 @@ static bool prop_conj(struct gen *g, const struct gen_conj *c, const char *name,
         if (pp && pp->kind == CT_OBJECT) {
             for (uint32_t j = 0; j < pp->len; j++) {
                 const struct ct_node *k = pp->u.members[j].key;
-                if (ct__gen_re_search(g->re, k->u.str, k->len, name, len) == 1) {
+                int rc = ct__gen_re_search(g->re, k->u.str, k->len, name, len);
+                if (rc == 1) {
                     conj_add(g, out, pp->u.members[j].val);
                     matched = true;
                 }
+                out->uncertain |= rc < 0;
             }
         }
         const struct ct_node *ap = gkw(g, s, K_ADDITIONAL_PROPERTIES);
@@ -648,7 +702,6 @@ static bool prop_conj(struct gen *g, const struct gen_conj *c, const char *name,
             else
                 conj_add(g, out, ap);
         }
-        evaluated |= matched || ap;
         if (!g->o.oas30) {
             const struct ct_node *pn = gkw(g, s, K_PROPERTY_NAMES);
             if (pn) {
@@ -659,14 +712,14 @@ static bool prop_conj(struct gen *g, const struct gen_conj *c, const char *name,
                     allowed = false;
             }
             const struct ct_node *ue = gkw(g, s, K_UNEVALUATED_PROPERTIES);
-            if (ue && ue->kind == CT_BOOL && !(ue->flags & CT_NF_TRUE))
-                uneval_false = true;
-            else if (ue && ue->kind == CT_OBJECT)
-                conj_add(g, out, ue);
+            if (ue && !evaluates_prop(g, c, s, name, len, 0)) {
+                if (ue->kind == CT_BOOL && !(ue->flags & CT_NF_TRUE))
+                    allowed = false;
+                else
+                    conj_add(g, out, ue);
+            }
         }
     }
-    if (uneval_false && !evaluated)
-        allowed = false;
     if (out->contradiction)
         allowed = false;
     return allowed;
@@ -796,7 +849,7 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
         for (uint32_t i = 0; i < ps.n; i++) {
             struct prop *p = &ps.v[i];
             struct gen_conj pc;
-            p->forbidden = !prop_conj(g, c, p->name, p->len, &pc);
+            p->forbidden = !prop_conj(g, c, p->name, p->len, &pc) || (pc.uncertain && !p->required);
             p->rw_skip = g->o.direction != CT_DIR_NONE && rw_skipped(g, c, p->name, p->len);
             if (p->forbidden || p->rw_skip) {
                 p->include = false;
@@ -906,7 +959,7 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
         if (!extra_key(g, c, &ps, &key))
             break;
         struct gen_conj pc;
-        if (!prop_conj(g, c, key.ptr, (uint32_t)key.len, &pc))
+        if (!prop_conj(g, c, key.ptr, (uint32_t)key.len, &pc) || pc.uncertain)
             continue;
         const char *kname = ct_arena_strndup(&g->tmp, key.ptr, key.len);
         struct ct_node *v = gen_value(g, &pc, kname);
@@ -965,6 +1018,43 @@ static bool item_conj(struct gen *g, const struct gen_conj *c, uint32_t i, struc
     return !out->contradiction;
 }
 
+/* How many leading items a schema evaluates by itself (prefixItems, items, and through $ref and
+ * allOf), for unevaluatedItems. Conservative: anyOf, oneOf, if and contains evaluate depending on
+ * the instance and are not counted, so the cap is never too high. */
+static uint64_t eval_items_len(struct gen *g, const struct gen_conj *c, const struct ct_node *s,
+                               int depth)
+{
+    if (!s || s->kind != CT_OBJECT || depth > 16)
+        return 0;
+    const struct ct_node *items = gkw(g, s, K_ITEMS);
+    if (items && items->kind != CT_ARRAY)
+        return UINT64_MAX;
+    if (depth > 0 && gkw(g, s, K_UNEVALUATED_ITEMS))
+        return UINT64_MAX;
+    const struct ct_node *prefix = items ? items : gkw(g, s, K_PREFIX_ITEMS);
+    uint64_t n = prefix && prefix->kind == CT_ARRAY ? prefix->len : 0, x;
+    if (gkw(g, s, K_REF) && (x = eval_items_len(g, c, ct__gen_deref(g, s), depth + 1)) > n)
+        n = x;
+    static const enum gen_kw apps[] = {K_ALL_OF, K_ANY_OF, K_ONE_OF};
+    for (int a = 0; a < 3; a++) {
+        const struct ct_node *v = gkw(g, s, apps[a]);
+        for (uint32_t i = 0; v && v->kind == CT_ARRAY && i < v->len; i++)
+            if ((a == 0 || chosen(g, c, v->u.items[i])) &&
+                (x = eval_items_len(g, c, v->u.items[i], depth + 1)) > n)
+                n = x;
+    }
+    const struct ct_node *ifs = gkw(g, s, K_IF), *el = gkw(g, s, K_ELSE);
+    if (ifs && chosen(g, c, ifs)) {
+        if ((x = eval_items_len(g, c, ifs, depth + 1)) > n)
+            n = x;
+        if ((x = eval_items_len(g, c, gkw(g, s, K_THEN), depth + 1)) > n)
+            n = x;
+    } else if (el && chosen(g, c, el) && (x = eval_items_len(g, c, el, depth + 1)) > n) {
+        n = x;
+    }
+    return n;
+}
+
 static struct ct_node *gen_array(struct gen *g, struct gen_conj *c, const char *hint, bool minimal)
 {
     uint64_t mini = 0, maxi = UINT64_MAX, minc = 0, maxc = UINT64_MAX;
@@ -990,6 +1080,23 @@ static struct ct_node *gen_array(struct gen *g, struct gen_conj *c, const char *
             x = count_kw(gkw(g, s, K_MAX_CONTAINS), UINT64_MAX);
             if (x < maxc)
                 maxc = x;
+        }
+    }
+    /* unevaluatedItems (2019-09+): false caps the count; a schema applies past the evaluated
+     * prefix. */
+    uint64_t ue_from = UINT64_MAX;
+    const struct ct_node *ue_schema = NULL;
+    for (uint32_t i = 0; !g->o.oas30 && i < c->n; i++) {
+        const struct ct_node *ue = gkw(g, c->v[i], K_UNEVALUATED_ITEMS);
+        if (!ue)
+            continue;
+        uint64_t ev = eval_items_len(g, c, c->v[i], 0);
+        if (ue->kind == CT_BOOL && !(ue->flags & CT_NF_TRUE)) {
+            if (ev < maxi)
+                maxi = ev;
+        } else if (ue->kind == CT_OBJECT && ev < ue_from) {
+            ue_from = ev;
+            ue_schema = ue;
         }
     }
     if (mini > maxi || minc > maxc || minc > maxi) {
@@ -1025,6 +1132,8 @@ static struct ct_node *gen_array(struct gen *g, struct gen_conj *c, const char *
         struct gen_conj ic;
         if (!item_conj(g, c, (uint32_t)i, &ic))
             break;
+        if (ue_schema && i >= ue_from)
+            conj_add(g, &ic, ue_schema);
         bool want_contains = got < minc;
         if (want_contains)
             for (unsigned k = 0; k < ncontains; k++)
@@ -1284,7 +1393,11 @@ static bool expand(struct gen *g, struct gen_conj *c, struct choices *ch, bool m
             const struct ct_node *ifs = gkw(g, s, K_IF);
             if (ifs) {
                 const struct ct_node *th = gkw(g, s, K_THEN), *el = gkw(g, s, K_ELSE);
-                if (el && gen_chance(g, 50)) {
+                /* Either satisfy `if` and `then`, or `else` and (checked afterwards) not `if`.
+                 * A false branch rules its path out. */
+                bool then_false = th && th->kind == CT_BOOL && !(th->flags & CT_NF_TRUE);
+                bool else_false = el && el->kind == CT_BOOL && !(el->flags & CT_NF_TRUE);
+                if (!else_false && (then_false || gen_chance(g, 50))) {
                     conj_add(g, c, el);
                     if (ch->n < 16)
                         ch->v[ch->n++] = (struct choice){CHOICE_ELSE, s, ifs, 0, false};
@@ -1481,21 +1594,45 @@ static struct ct_node *gen_merged(struct gen *g, struct gen_conj *c, const char 
         ct__gen_fail(g, at, "no type satisfies every schema");
         return NULL;
     }
-    unsigned t = opts[gen_below(g, nopt)];
-    switch (t) {
-    case GT_OBJ:
-        return gen_object(g, c, hint, minimal);
-    case GT_ARR:
-        return gen_array(g, c, hint, minimal);
-    case GT_STR:
-        return ct__gen_string(g, c, hint);
-    case GT_NUM:
-        return ct__gen_number(g, c, false, hint);
-    case GT_INT:
-        return ct__gen_number(g, c, true, hint);
-    default:
-        return ct__gen_bool(g, gen_chance(g, 50));
+    /* Start with a type chosen by the seed; when it cannot be generated, try the others (a
+     * schema with `contains: false` and no type is satisfied by any non-array). */
+    unsigned first = (unsigned)gen_below(g, nopt);
+    for (unsigned k = 0; k < nopt; k++) {
+        struct ct_node *v;
+        switch (opts[(first + k) % nopt]) {
+        case GT_OBJ:
+            v = gen_object(g, c, hint, minimal);
+            break;
+        case GT_ARR:
+            v = gen_array(g, c, hint, minimal);
+            break;
+        case GT_STR:
+            v = ct__gen_string(g, c, hint);
+            break;
+        case GT_NUM:
+            v = ct__gen_number(g, c, false, hint);
+            break;
+        case GT_INT:
+            v = ct__gen_number(g, c, true, hint);
+            break;
+        default:
+            v = ct__gen_bool(g, gen_chance(g, 50));
+            break;
+        }
+        if (v)
+            return v;
     }
+    /* Types the keywords did not suggest, last. */
+    unsigned rest = types & ~cand & ~(unsigned)GT_NULL;
+    if (rest & GT_STR)
+        return ct__gen_string(g, c, hint);
+    if (rest & (GT_INT | GT_NUM))
+        return ct__gen_number(g, c, !(rest & GT_NUM), hint);
+    if (rest & GT_BOOL)
+        return ct__gen_bool(g, gen_chance(g, 50));
+    if (types & GT_NULL)
+        return ct__gen_null(g);
+    return NULL;
 }
 
 static struct ct_node *gen_value(struct gen *g, struct gen_conj *c, const char *hint)
@@ -1507,9 +1644,9 @@ static struct ct_node *gen_value(struct gen *g, struct gen_conj *c, const char *
     }
     if (c->contradiction) {
         ct__gen_fail(g, c->false_at,
-                     c->false_at && c->false_at->kind == CT_BOOL
-                         ? "the schema is false: no instance is valid"
-                         : "the reference cannot be resolved");
+                     !c->false_at || (c->false_at->kind == CT_OBJECT && gkw_str(g, c->false_at, K_REF))
+                         ? "the reference cannot be resolved"
+                         : "the schema is false (or 'not' rejects everything): no instance is valid");
         return NULL;
     }
     if (g->depth > g->o.max_depth + 24) {
@@ -1548,7 +1685,9 @@ static struct ct_node *gen_value(struct gen *g, struct gen_conj *c, const char *
         v = NULL;
     }
     if (!v && last)
-        v = last; /* best effort: the final check decides */
+        ct__gen_fail(g, c->n ? c->v[0] : NULL,
+                     "every candidate matched a second oneOf branch, the 'not' schema or 'if' "
+                     "on the else path");
     if (v) {
         g->fail_at = NULL;
         g->fail_msg[0] = 0;

@@ -57,6 +57,7 @@ enum {
     X(DEPENDENT_SCHEMAS, "dependentSchemas") \
     X(DEPENDENCIES, "dependencies") \
     X(UNEVALUATED_PROPERTIES, "unevaluatedProperties") \
+    X(UNEVALUATED_ITEMS, "unevaluatedItems") \
     X(ITEMS, "items") \
     X(PREFIX_ITEMS, "prefixItems") \
     X(ADDITIONAL_ITEMS, "additionalItems") \
@@ -96,6 +97,7 @@ struct gen_conj {
     const char *refname;              /* last segment of the first $ref followed ("Pet") */
     const struct ct_node *ref_target; /* what that $ref led to */
     bool contradiction;               /* a `false` schema or a broken $ref was met */
+    bool uncertain;                   /* a patternProperties pattern could not be evaluated */
     const struct ct_node *false_at;   /* where */
 };
 
