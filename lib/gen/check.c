@@ -24,8 +24,7 @@ __extension__ typedef unsigned __int128 u128;
 __attribute__((format(printf, 3, 4))) static bool fail(struct gen *g, const struct ct_node *at,
                                                        const char *fmt, ...)
 {
-    if (g->ck_quiet || g->ck_at)
-        return false;
+    if (g->ck_quiet || g->ck_at) return false;
     g->ck_at = at;
     va_list ap;
     va_start(ap, fmt);
@@ -47,8 +46,7 @@ static bool ck(struct gen *g, const struct ct_node *x, const struct ct_node *s);
 
 static bool dec_int(const struct ct_decimal *d, u128 *v, int64_t *e)
 {
-    if (d->overflow || d->ndigits > 30)
-        return false;
+    if (d->overflow || d->ndigits > 30) return false;
     u128 m = 0;
     for (uint32_t i = 0; i < d->ndigits; i++)
         m = m * 10 + (unsigned)(d->digits[i] - '0');
@@ -61,10 +59,8 @@ static bool dec_int(const struct ct_decimal *d, u128 *v, int64_t *e)
 static bool multiple_of(const struct ct_node *x, const struct ct_node *m)
 {
     struct ct_decimal dx, dm;
-    if (!ct_decimal_from_node(x, &dx) || !ct_decimal_from_node(m, &dm))
-        return true;
-    if (dx.ndigits == 0)
-        return true;
+    if (!ct_decimal_from_node(x, &dx) || !ct_decimal_from_node(m, &dm)) return true;
+    if (dx.ndigits == 0) return true;
     u128 X, M;
     int64_t ex, em;
     if (!dec_int(&dx, &X, &ex) || !dec_int(&dm, &M, &em) || M == 0) {
@@ -73,13 +69,11 @@ static bool multiple_of(const struct ct_node *x, const struct ct_node *m)
     }
     int64_t e = ex < em ? ex : em;
     for (int64_t i = e; i < ex; i++) {
-        if (X > (~(u128)0) / 10)
-            return true;
+        if (X > (~(u128)0) / 10) return true;
         X *= 10;
     }
     for (int64_t i = e; i < em; i++) {
-        if (M > (~(u128)0) / 10)
-            return true;
+        if (M > (~(u128)0) / 10) return true;
         M *= 10;
     }
     return X % M == 0;
@@ -98,15 +92,15 @@ static bool check_number(struct gen *g, const struct ct_node *x, const struct ct
         int c = ct_num_cmp(x, v);
         bool excl = emn && emn->kind == CT_BOOL && (emn->flags & CT_NF_TRUE);
         if (c < 0 || (c == 0 && excl))
-            return fail(g, v, "%.*s is below the minimum %.*s", (int)x->len, x->u.text,
-                        (int)v->len, v->u.text);
+            return fail(g, v, "%.*s is below the minimum %.*s", (int)x->len, x->u.text, (int)v->len,
+                        v->u.text);
     }
     if ((v = gkw(g, s, K_MAXIMUM)) && v->kind == CT_NUMBER) {
         int c = ct_num_cmp(x, v);
         bool excl = emx && emx->kind == CT_BOOL && (emx->flags & CT_NF_TRUE);
         if (c > 0 || (c == 0 && excl))
-            return fail(g, v, "%.*s is above the maximum %.*s", (int)x->len, x->u.text,
-                        (int)v->len, v->u.text);
+            return fail(g, v, "%.*s is above the maximum %.*s", (int)x->len, x->u.text, (int)v->len,
+                        v->u.text);
     }
     if (emn && emn->kind == CT_NUMBER && ct_num_cmp(x, emn) <= 0)
         return fail(g, emn, "%.*s is not above the exclusive minimum", (int)x->len, x->u.text);
@@ -119,8 +113,7 @@ static bool check_number(struct gen *g, const struct ct_node *x, const struct ct
 
 static uint64_t count_kw(const struct ct_node *v, uint64_t dflt)
 {
-    if (!v || v->kind != CT_NUMBER || (v->flags & CT_NF_NEG))
-        return dflt;
+    if (!v || v->kind != CT_NUMBER || (v->flags & CT_NF_NEG)) return dflt;
     return v->num >= 1.8e19 ? UINT64_MAX : (uint64_t)v->num;
 }
 
@@ -130,8 +123,7 @@ static bool check_string(struct gen *g, const struct ct_node *x, const struct ct
     uint64_t n = UINT64_MAX;
     if ((v = gkw(g, s, K_MIN_LENGTH)) || gkw(g, s, K_MAX_LENGTH))
         n = ct__gen_utf8_len(x->u.str, x->len);
-    if (v && n < count_kw(v, 0))
-        return fail(g, v, "string is shorter than minLength");
+    if (v && n < count_kw(v, 0)) return fail(g, v, "string is shorter than minLength");
     if ((v = gkw(g, s, K_MAX_LENGTH)) && v->kind == CT_NUMBER && n > count_kw(v, UINT64_MAX))
         return fail(g, v, "string is longer than maxLength");
     if ((v = gkw(g, s, K_PATTERN)) && v->kind == CT_STRING &&
@@ -151,11 +143,9 @@ static bool check_string(struct gen *g, const struct ct_node *x, const struct ct
 static uint64_t evaluated_items(struct gen *g, const struct ct_node *x, const struct ct_node *s,
                                 int depth)
 {
-    if (!s || s->kind != CT_OBJECT || depth > 16)
-        return 0;
+    if (!s || s->kind != CT_OBJECT || depth > 16) return 0;
     const struct ct_node *items = gkw(g, s, K_ITEMS);
-    if (items && items->kind != CT_ARRAY)
-        return x->len;
+    if (items && items->kind != CT_ARRAY) return x->len;
     if (depth > 0 && gkw(g, s, K_UNEVALUATED_ITEMS))
         return x->len; /* a nested unevaluatedItems evaluates the rest itself */
     const struct ct_node *prefix = items ? items : gkw(g, s, K_PREFIX_ITEMS);
@@ -163,11 +153,9 @@ static uint64_t evaluated_items(struct gen *g, const struct ct_node *x, const st
 #define TAKE(v)                                                                                    \
     do {                                                                                           \
         e = (v);                                                                                   \
-        if (e > n)                                                                                 \
-            n = e;                                                                                 \
+        if (e > n) n = e;                                                                          \
     } while (0)
-    if (gkw(g, s, K_REF))
-        TAKE(evaluated_items(g, x, ct__gen_deref(g, s), depth + 1));
+    if (gkw(g, s, K_REF)) TAKE(evaluated_items(g, x, ct__gen_deref(g, s), depth + 1));
     const struct ct_node *all = gkw(g, s, K_ALL_OF);
     for (uint32_t i = 0; all && all->kind == CT_ARRAY && i < all->len; i++)
         TAKE(evaluated_items(g, x, all->u.items[i], depth + 1));
@@ -178,8 +166,7 @@ static uint64_t evaluated_items(struct gen *g, const struct ct_node *x, const st
             g->ck_quiet++;
             bool ok = ck(g, x, a->u.items[i]);
             g->ck_quiet--;
-            if (ok)
-                TAKE(evaluated_items(g, x, a->u.items[i], depth + 1));
+            if (ok) TAKE(evaluated_items(g, x, a->u.items[i], depth + 1));
         }
     }
     const struct ct_node *ifs = gkw(g, s, K_IF);
@@ -187,8 +174,7 @@ static uint64_t evaluated_items(struct gen *g, const struct ct_node *x, const st
         g->ck_quiet++;
         bool ok = ck(g, x, ifs);
         g->ck_quiet--;
-        if (ok)
-            TAKE(evaluated_items(g, x, ifs, depth + 1));
+        if (ok) TAKE(evaluated_items(g, x, ifs, depth + 1));
         TAKE(evaluated_items(g, x, gkw(g, s, ok ? K_THEN : K_ELSE), depth + 1));
     }
 #undef TAKE
@@ -221,8 +207,7 @@ static bool check_array(struct gen *g, const struct ct_node *x, const struct ct_
             is = prefix->u.items[i];
         else
             is = rest;
-        if (is && !ck(g, x->u.items[i], is))
-            return false;
+        if (is && !ck(g, x->u.items[i], is)) return false;
     }
     const struct ct_node *ue = modern ? gkw(g, s, K_UNEVALUATED_ITEMS) : NULL;
     if (ue && !(ue->kind == CT_BOOL && (ue->flags & CT_NF_TRUE))) {
@@ -252,11 +237,10 @@ static bool check_array(struct gen *g, const struct ct_node *x, const struct ct_
 static unsigned rw_of(struct gen *g, const struct ct_node *p)
 {
     for (int hop = 0; hop < 8 && p && p->kind == CT_OBJECT; hop++) {
-        unsigned rw = (gkw_true(g, p, K_READ_ONLY) ? 1u : 0u) | (gkw_true(g, p, K_WRITE_ONLY) ? 2u : 0u);
-        if (rw)
-            return rw;
-        if (!gkw_str(g, p, K_REF))
-            return 0;
+        unsigned rw =
+            (gkw_true(g, p, K_READ_ONLY) ? 1u : 0u) | (gkw_true(g, p, K_WRITE_ONLY) ? 2u : 0u);
+        if (rw) return rw;
+        if (!gkw_str(g, p, K_REF)) return 0;
         p = ct__gen_deref(g, p);
     }
     return 0;
@@ -273,28 +257,22 @@ static bool rw_forbidden(const struct gen *g, unsigned rw)
 static bool evaluated(struct gen *g, const struct ct_node *x, const struct ct_node *s,
                       const struct ct_member *m, int depth)
 {
-    if (!s || s->kind != CT_OBJECT || depth > 16)
-        return false;
+    if (!s || s->kind != CT_OBJECT || depth > 16) return false;
     const struct ct_node *ps = gkw(g, s, K_PROPERTIES);
-    if (ps && ct_obj_getn(ps, m->key->u.str, m->key->len))
-        return true;
-    if (gkw(g, s, K_ADDITIONAL_PROPERTIES))
-        return true;
+    if (ps && ct_obj_getn(ps, m->key->u.str, m->key->len)) return true;
+    if (gkw(g, s, K_ADDITIONAL_PROPERTIES)) return true;
     const struct ct_node *ue = gkw(g, s, K_UNEVALUATED_PROPERTIES);
-    if (ue && depth > 0)
-        return true;
+    if (ue && depth > 0) return true;
     const struct ct_node *pp = gkw(g, s, K_PATTERN_PROPERTIES);
     for (uint32_t i = 0; pp && pp->kind == CT_OBJECT && i < pp->len; i++) {
         const struct ct_node *k = pp->u.members[i].key;
         if (ct__gen_re_search(g->re, k->u.str, k->len, m->key->u.str, m->key->len) == 1)
             return true;
     }
-    if (gkw_str(g, s, K_REF) && evaluated(g, x, ct__gen_deref(g, s), m, depth + 1))
-        return true;
+    if (gkw_str(g, s, K_REF) && evaluated(g, x, ct__gen_deref(g, s), m, depth + 1)) return true;
     const struct ct_node *all = gkw(g, s, K_ALL_OF);
     for (uint32_t i = 0; all && all->kind == CT_ARRAY && i < all->len; i++)
-        if (evaluated(g, x, all->u.items[i], m, depth + 1))
-            return true;
+        if (evaluated(g, x, all->u.items[i], m, depth + 1)) return true;
     static const enum gen_kw alts[] = {K_ANY_OF, K_ONE_OF};
     for (int k = 0; k < 2; k++) {
         const struct ct_node *a = gkw(g, s, alts[k]);
@@ -302,8 +280,7 @@ static bool evaluated(struct gen *g, const struct ct_node *x, const struct ct_no
             g->ck_quiet++;
             bool ok = ck(g, x, a->u.items[i]);
             g->ck_quiet--;
-            if (ok && evaluated(g, x, a->u.items[i], m, depth + 1))
-                return true;
+            if (ok && evaluated(g, x, a->u.items[i], m, depth + 1)) return true;
         }
     }
     const struct ct_node *ifs = gkw(g, s, K_IF);
@@ -327,21 +304,18 @@ static bool check_object(struct gen *g, const struct ct_node *x, const struct ct
         x->len > count_kw(v, UINT64_MAX))
         return fail(g, v, "object has more properties than maxProperties");
     const struct ct_node *ps = gkw(g, s, K_PROPERTIES);
-    if (ps && ps->kind != CT_OBJECT)
-        ps = NULL;
+    if (ps && ps->kind != CT_OBJECT) ps = NULL;
     const struct ct_node *req = gkw(g, s, K_REQUIRED);
     for (uint32_t i = 0; req && req->kind == CT_ARRAY && i < req->len; i++) {
         const struct ct_node *r = req->u.items[i];
-        if (r->kind != CT_STRING || ct_obj_getn(x, r->u.str, r->len))
-            continue;
+        if (r->kind != CT_STRING || ct_obj_getn(x, r->u.str, r->len)) continue;
         const struct ct_node *p = ps ? ct_obj_getn(ps, r->u.str, r->len) : NULL;
         if (p && rw_forbidden(g, rw_of(g, p)))
             continue; /* required does not apply to readOnly in requests, writeOnly in responses */
         return fail(g, r, "required property '%s' is missing", r->u.str);
     }
     const struct ct_node *pp = gkw(g, s, K_PATTERN_PROPERTIES);
-    if (pp && pp->kind != CT_OBJECT)
-        pp = NULL;
+    if (pp && pp->kind != CT_OBJECT) pp = NULL;
     const struct ct_node *ap = gkw(g, s, K_ADDITIONAL_PROPERTIES);
     const struct ct_node *pn = g->o.oas30 ? NULL : gkw(g, s, K_PROPERTY_NAMES);
     for (uint32_t i = 0; i < x->len; i++) {
@@ -353,15 +327,13 @@ static bool check_object(struct gen *g, const struct ct_node *x, const struct ct
             if (g->o.direction != CT_DIR_NONE && rw_forbidden(g, rw_of(g, p)))
                 return fail(g, p, "property '%s' is %s and must not appear here", m->key->u.str,
                             g->o.direction == CT_DIR_REQUEST ? "readOnly" : "writeOnly");
-            if (!ck(g, m->val, p))
-                return false;
+            if (!ck(g, m->val, p)) return false;
         }
         for (uint32_t j = 0; pp && j < pp->len; j++) {
             const struct ct_node *k = pp->u.members[j].key;
             if (ct__gen_re_search(g->re, k->u.str, k->len, m->key->u.str, m->key->len) == 1) {
                 matched = true;
-                if (!ck(g, m->val, pp->u.members[j].val))
-                    return false;
+                if (!ck(g, m->val, pp->u.members[j].val)) return false;
             }
         }
         if (!matched && ap && !ck(g, m->val, ap)) {
@@ -370,8 +342,7 @@ static bool check_object(struct gen *g, const struct ct_node *x, const struct ct
                             m->key->u.str);
             return false;
         }
-        if (pn && !ck(g, m->key, pn))
-            return false;
+        if (pn && !ck(g, m->key, pn)) return false;
     }
     /* dependencies (3.0) / dependentRequired and dependentSchemas (3.1). */
     const enum gen_kw dkw[2] = {g->o.oas30 ? K_DEPENDENCIES : K_DEPENDENT_REQUIRED,
@@ -380,14 +351,12 @@ static bool check_object(struct gen *g, const struct ct_node *x, const struct ct
         const struct ct_node *d = dkw[k] != K_COUNT ? gkw(g, s, dkw[k]) : NULL;
         for (uint32_t i = 0; d && d->kind == CT_OBJECT && i < d->len; i++) {
             const struct ct_member *dm = &d->u.members[i];
-            if (!ct_obj_getn(x, dm->key->u.str, dm->key->len))
-                continue;
+            if (!ct_obj_getn(x, dm->key->u.str, dm->key->len)) continue;
             if (dm->val->kind == CT_ARRAY) {
                 for (uint32_t j = 0; j < dm->val->len; j++) {
                     const struct ct_node *r = dm->val->u.items[j];
                     if (r->kind == CT_STRING && !ct_obj_getn(x, r->u.str, r->len))
-                        return fail(g, r, "property '%s' requires '%s'", dm->key->u.str,
-                                    r->u.str);
+                        return fail(g, r, "property '%s' requires '%s'", dm->key->u.str, r->u.str);
                 }
             } else if (!ck(g, x, dm->val)) {
                 return false;
@@ -398,8 +367,7 @@ static bool check_object(struct gen *g, const struct ct_node *x, const struct ct
     if (ue && !(ue->kind == CT_BOOL && (ue->flags & CT_NF_TRUE))) {
         for (uint32_t i = 0; i < x->len; i++) {
             const struct ct_member *m = &x->u.members[i];
-            if (evaluated(g, x, s, m, 0))
-                continue;
+            if (evaluated(g, x, s, m, 0)) continue;
             if (!ck(g, m->val, ue))
                 return fail(g, ue, "property '%s' is not evaluated (unevaluatedProperties)",
                             m->key->u.str);
@@ -414,8 +382,7 @@ static bool check_discriminator(struct gen *g, const struct ct_node *x, const st
                                 const struct ct_node *disc, const struct ct_node *alts)
 {
     const char *pn = ct_obj_str(disc, "propertyName");
-    if (x->kind != CT_OBJECT)
-        return true;
+    if (x->kind != CT_OBJECT) return true;
     const struct ct_node *v = ct_obj_get(x, pn);
     if (!v || v->kind != CT_STRING)
         return fail(g, disc, "discriminator property '%s' is missing or not a string", pn);
@@ -433,15 +400,12 @@ static bool check_discriminator(struct gen *g, const struct ct_node *x, const st
     }
     for (uint32_t i = 0; !target && i < alts->len; i++) {
         const char *ref = gkw_str(g, alts->u.items[i], K_REF);
-        if (!ref)
-            continue;
+        if (!ref) continue;
         const char *slash = strrchr(ref, '/');
         const char *name = slash ? slash + 1 : ref;
-        if (strlen(name) == v->len && !memcmp(name, v->u.str, v->len))
-            target = alts->u.items[i];
+        if (strlen(name) == v->len && !memcmp(name, v->u.str, v->len)) target = alts->u.items[i];
     }
-    if (!target)
-        return fail(g, disc, "discriminator value '%s' selects no schema", v->u.str);
+    if (!target) return fail(g, disc, "discriminator value '%s' selects no schema", v->u.str);
     (void)s;
     return ck(g, x, target);
 }
@@ -451,14 +415,12 @@ static bool check_combinators(struct gen *g, const struct ct_node *x, const stru
     const struct ct_node *v;
     if ((v = gkw(g, s, K_ALL_OF)) && v->kind == CT_ARRAY)
         for (uint32_t i = 0; i < v->len; i++)
-            if (!ck(g, x, v->u.items[i]))
-                return false;
+            if (!ck(g, x, v->u.items[i])) return false;
     const struct ct_node *one = gkw(g, s, K_ONE_OF), *any = gkw(g, s, K_ANY_OF);
     const struct ct_node *disc = gkw(g, s, K_DISCRIMINATOR);
     if (disc && ct_obj_str(disc, "propertyName") && (one || any)) {
         const struct ct_node *alts = one ? one : any;
-        if (alts->kind == CT_ARRAY && !check_discriminator(g, x, s, disc, alts))
-            return false;
+        if (alts->kind == CT_ARRAY && !check_discriminator(g, x, s, disc, alts)) return false;
     } else {
         if (any && any->kind == CT_ARRAY) {
             bool ok = false;
@@ -466,8 +428,7 @@ static bool check_combinators(struct gen *g, const struct ct_node *x, const stru
             for (uint32_t i = 0; i < any->len && !ok; i++)
                 ok = ck(g, x, any->u.items[i]);
             g->ck_quiet--;
-            if (!ok)
-                return fail(g, any, "no anyOf branch matches");
+            if (!ok) return fail(g, any, "no anyOf branch matches");
         }
         if (one && one->kind == CT_ARRAY) {
             unsigned n = 0;
@@ -475,24 +436,21 @@ static bool check_combinators(struct gen *g, const struct ct_node *x, const stru
             for (uint32_t i = 0; i < one->len && n < 2; i++)
                 n += ck(g, x, one->u.items[i]);
             g->ck_quiet--;
-            if (n != 1)
-                return fail(g, one, "%s oneOf branch matches", n ? "more than one" : "no");
+            if (n != 1) return fail(g, one, "%s oneOf branch matches", n ? "more than one" : "no");
         }
     }
     if ((v = gkw(g, s, K_NOT))) {
         g->ck_quiet++;
         bool ok = ck(g, x, v);
         g->ck_quiet--;
-        if (ok)
-            return fail(g, v, "the instance matches the schema under 'not'");
+        if (ok) return fail(g, v, "the instance matches the schema under 'not'");
     }
     if (!g->o.oas30 && (v = gkw(g, s, K_IF))) {
         g->ck_quiet++;
         bool ok = ck(g, x, v);
         g->ck_quiet--;
         const struct ct_node *br = gkw(g, s, ok ? K_THEN : K_ELSE);
-        if (br && !ck(g, x, br))
-            return false;
+        if (br && !ck(g, x, br)) return false;
     }
     return true;
 }
@@ -503,37 +461,30 @@ static bool type_ok(const struct gen *g, const struct ct_node *x, const struct c
                     bool nullable)
 {
     uint32_t n = t->kind == CT_ARRAY ? t->len : 1;
-    if (nullable && x->kind == CT_NULL)
-        return true;
+    if (nullable && x->kind == CT_NULL) return true;
     for (uint32_t i = 0; i < n; i++) {
         const struct ct_node *one = t->kind == CT_ARRAY ? t->u.items[i] : t;
-        if (one->kind != CT_STRING)
-            return true;
+        if (one->kind != CT_STRING) return true;
         const char *name = one->u.str;
         switch (x->kind) {
         case CT_NULL:
-            if (!strcmp(name, "null"))
-                return true;
+            if (!strcmp(name, "null")) return true;
             break;
         case CT_BOOL:
-            if (!strcmp(name, "boolean"))
-                return true;
+            if (!strcmp(name, "boolean")) return true;
             break;
         case CT_NUMBER:
             if (!strcmp(name, "number") || (!strcmp(name, "integer") && ct_num_is_integer(x)))
                 return true;
             break;
         case CT_STRING:
-            if (!strcmp(name, "string"))
-                return true;
+            if (!strcmp(name, "string")) return true;
             break;
         case CT_ARRAY:
-            if (!strcmp(name, "array"))
-                return true;
+            if (!strcmp(name, "array")) return true;
             break;
         default:
-            if (!strcmp(name, "object"))
-                return true;
+            if (!strcmp(name, "object")) return true;
             break;
         }
     }
@@ -543,14 +494,11 @@ static bool type_ok(const struct gen *g, const struct ct_node *x, const struct c
 
 static bool ck(struct gen *g, const struct ct_node *x, const struct ct_node *s)
 {
-    if (!s)
-        return true;
+    if (!s) return true;
     if (s->kind == CT_BOOL)
         return (s->flags & CT_NF_TRUE) ? true : fail(g, s, "the schema is false");
-    if (s->kind != CT_OBJECT)
-        return true;
-    if (g->ck_depth >= CK_MAX_DEPTH)
-        return true;
+    if (s->kind != CT_OBJECT) return true;
+    if (g->ck_depth >= CK_MAX_DEPTH) return true;
     g->ck_depth++;
     bool ok = false;
     const struct ct_node *v;
@@ -561,8 +509,7 @@ static bool ck(struct gen *g, const struct ct_node *x, const struct ct_node *s)
             fail(g, ref, "the reference '%s' cannot be resolved", ref->u.str);
             goto out;
         }
-        if (!ck(g, x, t))
-            goto out;
+        if (!ck(g, x, t)) goto out;
         if (g->o.oas30) {
             ok = true;
             goto out;
@@ -589,20 +536,16 @@ static bool ck(struct gen *g, const struct ct_node *x, const struct ct_node *s)
     }
     switch (x->kind) {
     case CT_NUMBER:
-        if (!check_number(g, x, s))
-            goto out;
+        if (!check_number(g, x, s)) goto out;
         break;
     case CT_STRING:
-        if (!check_string(g, x, s))
-            goto out;
+        if (!check_string(g, x, s)) goto out;
         break;
     case CT_ARRAY:
-        if (!check_array(g, x, s))
-            goto out;
+        if (!check_array(g, x, s)) goto out;
         break;
     case CT_OBJECT:
-        if (!check_object(g, x, s))
-            goto out;
+        if (!check_object(g, x, s)) goto out;
         break;
     default:
         break;
@@ -621,7 +564,6 @@ bool ct__gen_check(struct gen *g, const struct ct_node *inst, const struct ct_no
 bool ct__gen_check_conj(struct gen *g, const struct ct_node *inst, const struct gen_conj *c)
 {
     for (uint32_t i = 0; i < c->n; i++)
-        if (!ck(g, inst, c->v[i]))
-            return false;
+        if (!ck(g, inst, c->v[i])) return false;
     return true;
 }

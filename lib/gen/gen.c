@@ -27,18 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TOP_ATTEMPTS 8   /* whole-instance attempts (each with a derived seed) */
-#define VALUE_ATTEMPTS 4 /* local attempts when oneOf/not/else checks fail */
-#define NODE_BUDGET 20000u /* values per attempt before turning minimal */
+#define TOP_ATTEMPTS    8      /* whole-instance attempts (each with a derived seed) */
+#define VALUE_ATTEMPTS  4      /* local attempts when oneOf/not/else checks fail */
+#define NODE_BUDGET     20000u /* values per attempt before turning minimal */
 #define NODE_HARD_LIMIT 200000u
-#define CONJ_MAX 512u
+#define CONJ_MAX        512u
 
 /* ===================================================================== helpers =========== */
 
 void ct__gen_fail(struct gen *g, const struct ct_node *at, const char *fmt, ...)
 {
-    if (g->fail_at || g->fail_msg[0])
-        return; /* keep the first (deepest) reason */
+    if (g->fail_at || g->fail_msg[0]) return; /* keep the first (deepest) reason */
     g->fail_at = at;
     va_list ap;
     va_start(ap, fmt);
@@ -61,8 +60,7 @@ static void memo_put(struct gen *g, const struct ct_node *k, const struct ct_nod
         uint32_t ncap = g->memo_cap ? g->memo_cap * 2 : 256;
         struct gen_memo *nm = ct_arena_zalloc(&g->tmp, ncap * sizeof(*nm));
         for (uint32_t i = 0; i < g->memo_cap; i++) {
-            if (!g->memo[i].key)
-                continue;
+            if (!g->memo[i].key) continue;
             uint32_t j = ptr_hash(g->memo[i].key) & (ncap - 1);
             while (nm[j].key)
                 j = (j + 1) & (ncap - 1);
@@ -105,8 +103,7 @@ static void kw_index_init(struct gen *g)
 
 static int kw_of(const struct gen *g, const char *name, uint32_t len)
 {
-    if (len >= sizeof g->kw_by_len / sizeof g->kw_by_len[0])
-        return -1;
+    if (len >= sizeof g->kw_by_len / sizeof g->kw_by_len[0]) return -1;
     for (const int8_t *k = g->kw_by_len[len]; *k >= 0; k++)
         if (ct__gen_kw_names[*k][0] == name[0] && !memcmp(ct__gen_kw_names[*k], name, len))
             return *k;
@@ -128,8 +125,7 @@ const struct gen_kwinfo *ct__gen_kwinfo(struct gen *g, const struct ct_node *s)
     for (uint32_t i = 0; i < s->len; i++) {
         const struct ct_node *k = s->u.members[i].key;
         int kw = kw_of(g, k->u.str, k->len);
-        if (kw < 0)
-            continue;
+        if (kw < 0) continue;
         ki->mask |= 1ull << kw;
         ki->idx[kw] = i < 255 ? (uint8_t)(i + 1) : 0;
     }
@@ -137,8 +133,7 @@ const struct gen_kwinfo *ct__gen_kwinfo(struct gen *g, const struct ct_node *s)
         uint32_t ncap = g->kwm_cap ? g->kwm_cap * 2 : 256;
         struct gen_kwmemo *nm = ct_arena_zalloc(&g->tmp, ncap * sizeof(*nm));
         for (uint32_t i = 0; i < g->kwm_cap; i++) {
-            if (!g->kwm[i].key)
-                continue;
+            if (!g->kwm[i].key) continue;
             uint32_t j = ptr_hash(g->kwm[i].key) & (ncap - 1);
             while (nm[j].key)
                 j = (j + 1) & (ncap - 1);
@@ -160,12 +155,10 @@ const struct gen_kwinfo *ct__gen_kwinfo(struct gen *g, const struct ct_node *s)
 
 const struct ct_node *ct__gen_deref(struct gen *g, const struct ct_node *n)
 {
-    if (!n || n->kind != CT_OBJECT || !gkw_str(g, n, K_REF))
-        return n;
+    if (!n || n->kind != CT_OBJECT || !gkw_str(g, n, K_REF)) return n;
     for (uint32_t j = g->memo_cap ? ptr_hash(n) & (g->memo_cap - 1) : 0;
          g->memo_cap && g->memo[j].key; j = (j + 1) & (g->memo_cap - 1))
-        if (g->memo[j].key == n)
-            return g->memo[j].val;
+        if (g->memo[j].key == n) return g->memo[j].val;
     const struct ct_node *t = ct_docset_deref(g->ds, n, &g->quiet);
     memo_put(g, n, t);
     return t;
@@ -215,12 +208,10 @@ struct ct_node *ct__gen_num_lit(struct gen *g, const char *lit, size_t len)
     n->len = (uint32_t)len;
     n->num = strtod(n->u.text, NULL);
     bool isint = !memchr(lit, '.', len) && !memchr(lit, 'e', len) && !memchr(lit, 'E', len);
-    if (isint)
-        n->flags |= CT_NF_INT;
+    if (isint) n->flags |= CT_NF_INT;
     if (isint && n->num < 9007199254740992.0 && n->num > -9007199254740992.0)
         n->flags |= CT_NF_EXACT;
-    if (len && lit[0] == '-')
-        n->flags |= CT_NF_NEG;
+    if (len && lit[0] == '-') n->flags |= CT_NF_NEG;
     return n;
 }
 
@@ -283,13 +274,11 @@ struct ct_node *ct__gen_copy(struct gen *g, const struct ct_node *n)
 
 static void conj_push(struct gen *g, struct gen_conj *c, const struct ct_node *n)
 {
-    if (c->n >= CONJ_MAX)
-        return;
+    if (c->n >= CONJ_MAX) return;
     if (c->n + 1 > c->cap) {
         uint32_t ncap = c->cap ? c->cap * 2 : 8;
         const struct ct_node **nv = ct_arena_alloc(&g->tmp, ncap * sizeof(*nv));
-        if (c->n)
-            memcpy(nv, c->v, c->n * sizeof(*nv));
+        if (c->n) memcpy(nv, c->v, c->n * sizeof(*nv));
         c->v = nv;
         c->cap = ncap;
     }
@@ -299,16 +288,14 @@ static void conj_push(struct gen *g, struct gen_conj *c, const struct ct_node *n
 static bool conj_has(const struct gen_conj *c, const struct ct_node *n)
 {
     for (uint32_t i = 0; i < c->n; i++)
-        if (c->v[i] == n)
-            return true;
+        if (c->v[i] == n) return true;
     return false;
 }
 
 /* Add a schema and everything it brings by `$ref` and `allOf`. */
 static void conj_add(struct gen *g, struct gen_conj *c, const struct ct_node *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     if (s->kind == CT_BOOL) {
         if (!(s->flags & CT_NF_TRUE) && !c->contradiction) {
             c->contradiction = true;
@@ -316,8 +303,7 @@ static void conj_add(struct gen *g, struct gen_conj *c, const struct ct_node *s)
         }
         return;
     }
-    if (s->kind != CT_OBJECT || conj_has(c, s))
-        return;
+    if (s->kind != CT_OBJECT || conj_has(c, s)) return;
     const struct ct_node *ref = gkw(g, s, K_REF);
     if (ref && ref->kind == CT_STRING) {
         const struct ct_node *t = ct__gen_deref(g, s);
@@ -345,8 +331,9 @@ static void conj_add(struct gen *g, struct gen_conj *c, const struct ct_node *s)
     }
     /* `not: {}` and `not: true` reject everything. */
     const struct ct_node *nt = gkw(g, s, K_NOT);
-    if (nt && ((nt->kind == CT_BOOL && (nt->flags & CT_NF_TRUE)) ||
-               (nt->kind == CT_OBJECT && nt->len == 0)) &&
+    if (nt &&
+        ((nt->kind == CT_BOOL && (nt->flags & CT_NF_TRUE)) ||
+         (nt->kind == CT_OBJECT && nt->len == 0)) &&
         !c->contradiction) {
         c->contradiction = true;
         c->false_at = nt;
@@ -392,20 +379,13 @@ static const struct ct_node *force_prop(struct gen *g, const char *name, const c
 
 static unsigned type_bit(const char *t)
 {
-    if (!strcmp(t, "null"))
-        return GT_NULL;
-    if (!strcmp(t, "boolean"))
-        return GT_BOOL;
-    if (!strcmp(t, "integer"))
-        return GT_INT;
-    if (!strcmp(t, "number"))
-        return GT_INT | GT_NUM;
-    if (!strcmp(t, "string"))
-        return GT_STR;
-    if (!strcmp(t, "array"))
-        return GT_ARR;
-    if (!strcmp(t, "object"))
-        return GT_OBJ;
+    if (!strcmp(t, "null")) return GT_NULL;
+    if (!strcmp(t, "boolean")) return GT_BOOL;
+    if (!strcmp(t, "integer")) return GT_INT;
+    if (!strcmp(t, "number")) return GT_INT | GT_NUM;
+    if (!strcmp(t, "string")) return GT_STR;
+    if (!strcmp(t, "array")) return GT_ARR;
+    if (!strcmp(t, "object")) return GT_OBJ;
     return 0;
 }
 
@@ -413,17 +393,14 @@ static unsigned type_bit(const char *t)
 static unsigned own_types(struct gen *g, const struct ct_node *s)
 {
     const struct ct_node *t = gkw(g, s, K_TYPE);
-    if (!t)
-        return GT_ALL;
+    if (!t) return GT_ALL;
     unsigned bits = 0;
     if (t->kind == CT_STRING)
         bits = type_bit(t->u.str);
     else if (t->kind == CT_ARRAY)
         for (uint32_t i = 0; i < t->len; i++)
-            if (t->u.items[i]->kind == CT_STRING)
-                bits |= type_bit(t->u.items[i]->u.str);
-    if (g->o.oas30 && gkw_true(g, s, K_NULLABLE))
-        bits |= GT_NULL;
+            if (t->u.items[i]->kind == CT_STRING) bits |= type_bit(t->u.items[i]->u.str);
+    if (g->o.oas30 && gkw_true(g, s, K_NULLABLE)) bits |= GT_NULL;
     return bits;
 }
 
@@ -450,22 +427,17 @@ static unsigned kind_bit(const struct ct_node *v)
 static unsigned shallow_types(struct gen *g, const struct ct_node *s, int depth)
 {
     s = ct__gen_deref(g, s);
-    if (!s)
-        return 0;
-    if (s->kind == CT_BOOL)
-        return (s->flags & CT_NF_TRUE) ? GT_ALL : 0;
-    if (s->kind != CT_OBJECT)
-        return GT_ALL;
+    if (!s) return 0;
+    if (s->kind == CT_BOOL) return (s->flags & CT_NF_TRUE) ? GT_ALL : 0;
+    if (s->kind != CT_OBJECT) return GT_ALL;
     unsigned t = own_types(g, s);
     const struct ct_node *v;
-    if (ct__gen_has_const(g) && (v = gkw(g, s, K_CONST)))
-        t &= kind_bit(v);
+    if (ct__gen_has_const(g) && (v = gkw(g, s, K_CONST))) t &= kind_bit(v);
     if ((v = gkw(g, s, K_ENUM)) && v->kind == CT_ARRAY) {
         unsigned e = 0;
         for (uint32_t i = 0; i < v->len; i++)
             e |= kind_bit(v->u.items[i]);
-        if (g->o.oas30 && gkw_true(g, s, K_NULLABLE))
-            e |= GT_NULL;
+        if (g->o.oas30 && gkw_true(g, s, K_NULLABLE)) e |= GT_NULL;
         t &= e;
     }
     if (depth < 4 && (v = gkw(g, s, K_ALL_OF)) && v->kind == CT_ARRAY)
@@ -483,8 +455,7 @@ static unsigned shallow_types(struct gen *g, const struct ct_node *s, int depth)
 static bool on_stack(const struct gen *g, const struct ct_node *n)
 {
     for (unsigned i = 0; i < g->nstack; i++)
-        if (g->stack[i] == n)
-            return true;
+        if (g->stack[i] == n) return true;
     return false;
 }
 
@@ -494,10 +465,8 @@ static bool is_recursive(struct gen *g, const struct ct_node *s)
 {
     for (int hop = 0; hop < 3 && s; hop++) {
         const struct ct_node *t = ct__gen_deref(g, s);
-        if (!t || t->kind != CT_OBJECT)
-            return false;
-        if (on_stack(g, t) || on_stack(g, s))
-            return true;
+        if (!t || t->kind != CT_OBJECT) return false;
+        if (on_stack(g, t) || on_stack(g, s)) return true;
         const struct ct_node *items = gkw(g, t, K_ITEMS);
         const struct ct_node *ap = gkw(g, t, K_ADDITIONAL_PROPERTIES);
         if (items && items->kind == CT_OBJECT)
@@ -529,8 +498,7 @@ static struct ct_node *gen_schema(struct gen *g, const struct ct_node *s, const 
 /* "tags" -> "tag", "categories" -> "category": a hint for array items. */
 static const char *singular(struct gen *g, const char *hint)
 {
-    if (!hint)
-        return NULL;
+    if (!hint) return NULL;
     size_t n = strlen(hint);
     if (n > 3 && !strcmp(hint + n - 3, "ies")) {
         char *s = ct_arena_alloc(&g->tmp, n);
@@ -550,8 +518,8 @@ struct prop {
     uint32_t len;
     bool required;
     bool include;
-    bool forbidden;  /* additionalProperties: false, propertyNames, ... */
-    bool rw_skip;    /* readOnly in a request, writeOnly in a response */
+    bool forbidden; /* additionalProperties: false, propertyNames, ... */
+    bool rw_skip;   /* readOnly in a request, writeOnly in a response */
     struct ct_node *value;
 };
 
@@ -563,21 +531,18 @@ struct props {
 static struct prop *props_find(struct props *p, const char *name, uint32_t len)
 {
     for (uint32_t i = 0; i < p->n; i++)
-        if (p->v[i].len == len && !memcmp(p->v[i].name, name, len))
-            return &p->v[i];
+        if (p->v[i].len == len && !memcmp(p->v[i].name, name, len)) return &p->v[i];
     return NULL;
 }
 
 static struct prop *props_add(struct gen *g, struct props *p, const char *name, uint32_t len)
 {
     struct prop *f = props_find(p, name, len);
-    if (f)
-        return f;
+    if (f) return f;
     if (p->n + 1 > p->cap) {
         uint32_t ncap = p->cap ? p->cap * 2 : 16;
         struct prop *nv = ct_arena_alloc(&g->tmp, ncap * sizeof(*nv));
-        if (p->n)
-            memcpy(nv, p->v, p->n * sizeof(*nv));
+        if (p->n) memcpy(nv, p->v, p->n * sizeof(*nv));
         p->v = nv;
         p->cap = ncap;
     }
@@ -593,11 +558,10 @@ static struct prop *props_add(struct gen *g, struct props *p, const char *name, 
 static unsigned prop_rw(struct gen *g, const struct ct_node *s)
 {
     for (int hop = 0; hop < 8 && s && s->kind == CT_OBJECT; hop++) {
-        unsigned rw = (gkw_true(g, s, K_READ_ONLY) ? 1u : 0u) | (gkw_true(g, s, K_WRITE_ONLY) ? 2u : 0u);
-        if (rw)
-            return rw;
-        if (!gkw_str(g, s, K_REF))
-            return 0;
+        unsigned rw =
+            (gkw_true(g, s, K_READ_ONLY) ? 1u : 0u) | (gkw_true(g, s, K_WRITE_ONLY) ? 2u : 0u);
+        if (rw) return rw;
+        if (!gkw_str(g, s, K_REF)) return 0;
         s = ct__gen_deref(g, s);
     }
     return 0;
@@ -608,13 +572,10 @@ static bool rw_skipped(struct gen *g, const struct gen_conj *c, const char *name
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *ps = gkw(g, c->v[i], K_PROPERTIES);
         const struct ct_node *p = ps ? ct_obj_getn(ps, name, len) : NULL;
-        if (!p)
-            continue;
+        if (!p) continue;
         unsigned rw = prop_rw(g, p);
-        if ((rw & 1) && g->o.direction == CT_DIR_REQUEST)
-            return true;
-        if ((rw & 2) && g->o.direction == CT_DIR_RESPONSE)
-            return true;
+        if ((rw & 1) && g->o.direction == CT_DIR_REQUEST) return true;
+        if ((rw & 2) && g->o.direction == CT_DIR_RESPONSE) return true;
     }
     return false;
 }
@@ -634,18 +595,14 @@ static bool chosen(struct gen *g, const struct gen_conj *c, const struct ct_node
 static bool evaluates_prop(struct gen *g, const struct gen_conj *c, const struct ct_node *s,
                            const char *name, uint32_t len, int depth)
 {
-    if (!s || s->kind != CT_OBJECT || depth > 16)
-        return false;
-    if (depth > 0 && gkw(g, s, K_UNEVALUATED_PROPERTIES))
-        return true;
+    if (!s || s->kind != CT_OBJECT || depth > 16) return false;
+    if (depth > 0 && gkw(g, s, K_UNEVALUATED_PROPERTIES)) return true;
     const struct ct_node *ps = gkw(g, s, K_PROPERTIES);
-    if ((ps && ct_obj_getn(ps, name, len)) || gkw(g, s, K_ADDITIONAL_PROPERTIES))
-        return true;
+    if ((ps && ct_obj_getn(ps, name, len)) || gkw(g, s, K_ADDITIONAL_PROPERTIES)) return true;
     const struct ct_node *pp = gkw(g, s, K_PATTERN_PROPERTIES);
     for (uint32_t j = 0; pp && pp->kind == CT_OBJECT && j < pp->len; j++) {
         const struct ct_node *k = pp->u.members[j].key;
-        if (ct__gen_re_search(g->re, k->u.str, k->len, name, len) == 1)
-            return true;
+        if (ct__gen_re_search(g->re, k->u.str, k->len, name, len) == 1) return true;
     }
     if (gkw(g, s, K_REF) && evaluates_prop(g, c, ct__gen_deref(g, s), name, len, depth + 1))
         return true;
@@ -674,8 +631,7 @@ static bool prop_conj(struct gen *g, const struct gen_conj *c, const char *name,
     struct ct_node key = {.kind = CT_STRING, .u.str = name, .len = len};
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *s = c->v[i];
-        if (s->kind != CT_OBJECT)
-            continue;
+        if (s->kind != CT_OBJECT) continue;
         bool matched = false;
         const struct ct_node *ps = gkw(g, s, K_PROPERTIES);
         const struct ct_node *p = ps ? ct_obj_getn(ps, name, len) : NULL;
@@ -708,8 +664,7 @@ static bool prop_conj(struct gen *g, const struct gen_conj *c, const char *name,
                 g->ck_quiet++;
                 bool ok = ct__gen_check(g, &key, pn);
                 g->ck_quiet--;
-                if (!ok)
-                    allowed = false;
+                if (!ok) allowed = false;
             }
             const struct ct_node *ue = gkw(g, s, K_UNEVALUATED_PROPERTIES);
             if (ue && !evaluates_prop(g, c, s, name, len, 0)) {
@@ -720,8 +675,7 @@ static bool prop_conj(struct gen *g, const struct gen_conj *c, const char *name,
             }
         }
     }
-    if (out->contradiction)
-        allowed = false;
+    if (out->contradiction) allowed = false;
     return allowed;
 }
 
@@ -733,8 +687,7 @@ static unsigned optional_chance(const struct gen *g)
 
 static uint64_t count_kw(const struct ct_node *v, uint64_t dflt)
 {
-    if (!v || v->kind != CT_NUMBER || (v->flags & CT_NF_NEG))
-        return dflt;
+    if (!v || v->kind != CT_NUMBER || (v->flags & CT_NF_NEG)) return dflt;
     return v->num >= 1.8e19 ? UINT64_MAX : (uint64_t)v->num;
 }
 
@@ -748,13 +701,11 @@ static bool extra_key(struct gen *g, const struct gen_conj *c, const struct prop
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *s = c->v[i];
         const struct ct_node *v;
-        if (!g->o.oas30 && !pn && (v = gkw(g, s, K_PROPERTY_NAMES)))
-            pn = v;
+        if (!g->o.oas30 && !pn && (v = gkw(g, s, K_PROPERTY_NAMES))) pn = v;
         if (!pat && (v = gkw(g, s, K_PATTERN_PROPERTIES)) && v->kind == CT_OBJECT && v->len)
             pat = v->u.members[gen_below(g, v->len)].key;
         v = gkw(g, s, K_ADDITIONAL_PROPERTIES);
-        if (v && v->kind == CT_BOOL && !(v->flags & CT_NF_TRUE))
-            addl_ok = false;
+        if (v && v->kind == CT_BOOL && !(v->flags & CT_NF_TRUE)) addl_ok = false;
     }
     for (int t = 0; t < 12; t++) {
         key->len = 0;
@@ -762,20 +713,16 @@ static bool extra_key(struct gen *g, const struct gen_conj *c, const struct prop
             struct gen_conj kc = {0};
             conj_add(g, &kc, pn);
             struct ct_node *k = gen_value(g, &kc, "key");
-            if (!k || k->kind != CT_STRING)
-                continue;
+            if (!k || k->kind != CT_STRING) continue;
             ct_buf_add(key, k->u.str, k->len);
         } else if (pat && (!addl_ok || t % 2 == 1)) {
-            if (!ct__gen_regex(g, pat->u.str, pat->len, 1, 24, key))
-                continue;
+            if (!ct__gen_regex(g, pat->u.str, pat->len, 1, 24, key)) continue;
         } else {
             ct_buf_adds(key, ct__gen_word(g));
-            if (t >= 4)
-                ct_buf_printf(key, "%u", (unsigned)gen_below(g, 1000));
+            if (t >= 4) ct_buf_printf(key, "%u", (unsigned)gen_below(g, 1000));
         }
         const char *k = ct_buf_cstr(key);
-        if (!props_find((struct props *)ps, k, (uint32_t)key->len))
-            return true;
+        if (!props_find((struct props *)ps, k, (uint32_t)key->len)) return true;
     }
     return false;
 }
@@ -787,20 +734,17 @@ static void dependent_required(struct gen *g, const struct gen_conj *c, struct p
         const struct ct_node *s = c->v[i];
         const struct ct_node *d = gkw(g, s, g->o.oas30 ? K_DEPENDENCIES : K_DEPENDENT_REQUIRED);
         const struct ct_node *list = d ? ct_obj_getn(d, p->name, p->len) : NULL;
-        if (!list || list->kind != CT_ARRAY)
-            continue;
+        if (!list || list->kind != CT_ARRAY) continue;
         for (uint32_t j = 0; j < list->len; j++) {
             const struct ct_node *n = list->u.items[j];
-            if (n->kind != CT_STRING)
-                continue;
+            if (n->kind != CT_STRING) continue;
             struct prop *q = props_add(g, ps, n->u.str, n->len);
             q->required = true;
         }
     }
 }
 
-static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char *hint,
-                                  bool minimal)
+static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char *hint, bool minimal)
 {
     struct props ps = {0};
     uint64_t minp = 0, maxp = UINT64_MAX;
@@ -826,16 +770,13 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
             if ((v = gkw(g, s, K_PATTERN_PROPERTIES)) && v->kind == CT_OBJECT && v->len)
                 has_addl_schema = true;
             uint64_t x = count_kw(gkw(g, s, K_MIN_PROPERTIES), 0);
-            if (x > minp)
-                minp = x;
+            if (x > minp) minp = x;
             x = count_kw(gkw(g, s, K_MAX_PROPERTIES), UINT64_MAX);
-            if (x < maxp)
-                maxp = x;
+            if (x < maxp) maxp = x;
         }
         for (uint32_t i = 0; i < c->n; i++) {
             const struct ct_node *r = gkw(g, c->v[i], K_REQUIRED);
-            if (!r || r->kind != CT_ARRAY)
-                continue;
+            if (!r || r->kind != CT_ARRAY) continue;
             for (uint32_t j = 0; j < r->len; j++)
                 if (r->u.items[j]->kind == CT_STRING)
                     props_add(g, &ps, r->u.items[j]->u.str, r->u.items[j]->len)->required = true;
@@ -862,18 +803,18 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
             } else {
                 const struct ct_node *first = pc.n ? pc.v[0] : NULL;
                 bool rec = first && is_recursive(g, first);
-                p->include = rec ? (g->depth < 2 && gen_chance(g, 40))
-                                 : gen_chance(g, optional_chance(g));
+                p->include =
+                    rec ? (g->depth < 2 && gen_chance(g, 40)) : gen_chance(g, optional_chance(g));
             }
         }
         for (uint32_t i = 0; i < ps.n; i++)
-            if (ps.v[i].include)
-                dependent_required(g, c, &ps, &ps.v[i]);
+            if (ps.v[i].include) dependent_required(g, c, &ps, &ps.v[i]);
         for (uint32_t i = 0; i < ps.n; i++) {
             struct prop *p = &ps.v[i];
             if (p->required && !p->include && !p->rw_skip) {
                 if (p->forbidden) {
-                    ct__gen_fail(g, at, "required property '%.*s' is not allowed by the schema "
+                    ct__gen_fail(g, at,
+                                 "required property '%.*s' is not allowed by the schema "
                                  "(additionalProperties, propertyNames or a false schema)",
                                  (int)p->len, p->name);
                     return NULL;
@@ -885,18 +826,15 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
         }
         /* dependentSchemas (dependencies with a schema in 3.0) of included properties. */
         for (uint32_t i = 0; i < ps.n; i++) {
-            if (!ps.v[i].include)
-                continue;
+            if (!ps.v[i].include) continue;
             for (uint32_t j = 0; j < n_before; j++) {
                 const struct ct_node *d =
                     gkw(g, c->v[j], g->o.oas30 ? K_DEPENDENCIES : K_DEPENDENT_SCHEMAS);
                 const struct ct_node *sch = d ? ct_obj_getn(d, ps.v[i].name, ps.v[i].len) : NULL;
-                if (sch && sch->kind != CT_ARRAY)
-                    conj_add(g, c, sch);
+                if (sch && sch->kind != CT_ARRAY) conj_add(g, c, sch);
             }
         }
-        if (c->n == n_before)
-            break;
+        if (c->n == n_before) break;
     }
     /* maxProperties: drop optional ones from the end. */
     uint64_t count = 0;
@@ -927,8 +865,7 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
     g->depth++;
     for (uint32_t i = 0; i < ps.n; i++) {
         struct prop *p = &ps.v[i];
-        if (!p->include)
-            continue;
+        if (!p->include) continue;
         struct gen_conj pc;
         prop_conj(g, c, p->name, p->len, &pc);
         const char *name = ct_arena_strndup(&g->tmp, p->name, p->len);
@@ -951,20 +888,16 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
         want_extra = minp - count;
     else if (maplike && has_addl_schema && !minimal && count < maxp)
         want_extra = 1 + gen_below(g, 2);
-    if (count + want_extra > maxp)
-        want_extra = maxp - count;
+    if (count + want_extra > maxp) want_extra = maxp - count;
     struct ct_buf key;
     ct_buf_init(&key, 0);
     for (uint64_t e = 0; e < want_extra; e++) {
-        if (!extra_key(g, c, &ps, &key))
-            break;
+        if (!extra_key(g, c, &ps, &key)) break;
         struct gen_conj pc;
-        if (!prop_conj(g, c, key.ptr, (uint32_t)key.len, &pc) || pc.uncertain)
-            continue;
+        if (!prop_conj(g, c, key.ptr, (uint32_t)key.len, &pc) || pc.uncertain) continue;
         const char *kname = ct_arena_strndup(&g->tmp, key.ptr, key.len);
         struct ct_node *v = gen_value(g, &pc, kname);
-        if (!v)
-            continue;
+        if (!v) continue;
         struct prop *p = props_add(g, &ps, kname, (uint32_t)key.len);
         p->include = true;
         p->value = v;
@@ -981,8 +914,7 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
     struct ct_node *o = obj_in(g->out, (uint32_t)count);
     uint32_t k = 0;
     for (uint32_t i = 0; i < ps.n; i++) {
-        if (!ps.v[i].include || !ps.v[i].value)
-            continue;
+        if (!ps.v[i].include || !ps.v[i].value) continue;
         o->u.members[k].key = str_in(g->out, ps.v[i].name, ps.v[i].len);
         o->u.members[k].val = ps.v[i].value;
         k++;
@@ -1024,17 +956,13 @@ static bool item_conj(struct gen *g, const struct gen_conj *c, uint32_t i, struc
 static uint64_t eval_items_len(struct gen *g, const struct gen_conj *c, const struct ct_node *s,
                                int depth)
 {
-    if (!s || s->kind != CT_OBJECT || depth > 16)
-        return 0;
+    if (!s || s->kind != CT_OBJECT || depth > 16) return 0;
     const struct ct_node *items = gkw(g, s, K_ITEMS);
-    if (items && items->kind != CT_ARRAY)
-        return UINT64_MAX;
-    if (depth > 0 && gkw(g, s, K_UNEVALUATED_ITEMS))
-        return UINT64_MAX;
+    if (items && items->kind != CT_ARRAY) return UINT64_MAX;
+    if (depth > 0 && gkw(g, s, K_UNEVALUATED_ITEMS)) return UINT64_MAX;
     const struct ct_node *prefix = items ? items : gkw(g, s, K_PREFIX_ITEMS);
     uint64_t n = prefix && prefix->kind == CT_ARRAY ? prefix->len : 0, x;
-    if (gkw(g, s, K_REF) && (x = eval_items_len(g, c, ct__gen_deref(g, s), depth + 1)) > n)
-        n = x;
+    if (gkw(g, s, K_REF) && (x = eval_items_len(g, c, ct__gen_deref(g, s), depth + 1)) > n) n = x;
     static const enum gen_kw apps[] = {K_ALL_OF, K_ANY_OF, K_ONE_OF};
     for (int a = 0; a < 3; a++) {
         const struct ct_node *v = gkw(g, s, apps[a]);
@@ -1045,10 +973,8 @@ static uint64_t eval_items_len(struct gen *g, const struct gen_conj *c, const st
     }
     const struct ct_node *ifs = gkw(g, s, K_IF), *el = gkw(g, s, K_ELSE);
     if (ifs && chosen(g, c, ifs)) {
-        if ((x = eval_items_len(g, c, ifs, depth + 1)) > n)
-            n = x;
-        if ((x = eval_items_len(g, c, gkw(g, s, K_THEN), depth + 1)) > n)
-            n = x;
+        if ((x = eval_items_len(g, c, ifs, depth + 1)) > n) n = x;
+        if ((x = eval_items_len(g, c, gkw(g, s, K_THEN), depth + 1)) > n) n = x;
     } else if (el && chosen(g, c, el) && (x = eval_items_len(g, c, el, depth + 1)) > n) {
         n = x;
     }
@@ -1065,21 +991,17 @@ static struct ct_node *gen_array(struct gen *g, struct gen_conj *c, const char *
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *s = c->v[i];
         uint64_t x = count_kw(gkw(g, s, K_MIN_ITEMS), 0);
-        if (x > mini)
-            mini = x;
+        if (x > mini) mini = x;
         x = count_kw(gkw(g, s, K_MAX_ITEMS), UINT64_MAX);
-        if (x < maxi)
-            maxi = x;
+        if (x < maxi) maxi = x;
         unique |= gkw_true(g, s, K_UNIQUE_ITEMS);
         const struct ct_node *ct = g->o.oas30 ? NULL : gkw(g, s, K_CONTAINS);
         if (ct && ncontains < 4) {
             contains[ncontains++] = ct;
             x = count_kw(gkw(g, s, K_MIN_CONTAINS), 1);
-            if (x > minc)
-                minc = x;
+            if (x > minc) minc = x;
             x = count_kw(gkw(g, s, K_MAX_CONTAINS), UINT64_MAX);
-            if (x < maxc)
-                maxc = x;
+            if (x < maxc) maxc = x;
         }
     }
     /* unevaluatedItems (2019-09+): false caps the count; a schema applies past the evaluated
@@ -1088,12 +1010,10 @@ static struct ct_node *gen_array(struct gen *g, struct gen_conj *c, const char *
     const struct ct_node *ue_schema = NULL;
     for (uint32_t i = 0; !g->o.oas30 && i < c->n; i++) {
         const struct ct_node *ue = gkw(g, c->v[i], K_UNEVALUATED_ITEMS);
-        if (!ue)
-            continue;
+        if (!ue) continue;
         uint64_t ev = eval_items_len(g, c, c->v[i], 0);
         if (ue->kind == CT_BOOL && !(ue->flags & CT_NF_TRUE)) {
-            if (ev < maxi)
-                maxi = ev;
+            if (ev < maxi) maxi = ev;
         } else if (ue->kind == CT_OBJECT && ev < ue_from) {
             ue_from = ev;
             ue_schema = ue;
@@ -1112,8 +1032,7 @@ static struct ct_node *gen_array(struct gen *g, struct gen_conj *c, const char *
     struct gen_conj first;
     if (item_conj(g, c, 0, &first) && first.n && is_recursive(g, first.v[0]) && g->depth >= 2)
         cap = 0;
-    if (g->depth >= 3 && cap > 1)
-        cap = 1;
+    if (g->depth >= 3 && cap > 1) cap = 1;
     uint64_t n;
     if (minimal || cap == 0) {
         n = lo;
@@ -1122,18 +1041,15 @@ static struct ct_node *gen_array(struct gen *g, struct gen_conj *c, const char *
         uint64_t bottom = lo > 1 ? lo : 1;
         n = bottom + gen_below(g, top - bottom + 1);
     }
-    if (n > maxi)
-        n = maxi;
+    if (n > maxi) n = maxi;
     struct ct_node **items = ct_arena_alloc(g->out, (n ? n : 1) * sizeof(*items));
     uint32_t got = 0;
     const char *ihint = singular(g, hint);
     g->depth++;
     for (uint64_t i = 0; i < n; i++) {
         struct gen_conj ic;
-        if (!item_conj(g, c, (uint32_t)i, &ic))
-            break;
-        if (ue_schema && i >= ue_from)
-            conj_add(g, &ic, ue_schema);
+        if (!item_conj(g, c, (uint32_t)i, &ic)) break;
+        if (ue_schema && i >= ue_from) conj_add(g, &ic, ue_schema);
         bool want_contains = got < minc;
         if (want_contains)
             for (unsigned k = 0; k < ncontains; k++)
@@ -1141,8 +1057,7 @@ static struct ct_node *gen_array(struct gen *g, struct gen_conj *c, const char *
         struct ct_node *v = NULL;
         for (int t = 0; t < 8; t++) {
             v = gen_value(g, &ic, ihint);
-            if (!v)
-                break;
+            if (!v) break;
             bool dup = false;
             for (uint32_t j = 0; unique && j < got && !dup; j++)
                 dup = ct_node_equal(items[j], v);
@@ -1155,8 +1070,7 @@ static struct ct_node *gen_array(struct gen *g, struct gen_conj *c, const char *
                 too_many = matching >= maxc && ct__gen_check(g, v, contains[0]);
                 g->ck_quiet--;
             }
-            if (!dup && !too_many)
-                break;
+            if (!dup && !too_many) break;
             v = NULL;
         }
         if (!v) {
@@ -1167,8 +1081,9 @@ static struct ct_node *gen_array(struct gen *g, struct gen_conj *c, const char *
             }
             g->depth--;
             if (!g->fail_at && !g->fail_msg[0])
-                ct__gen_fail(g, at, unique ? "could not generate %llu distinct items (uniqueItems)"
-                                           : "could not generate %llu items",
+                ct__gen_fail(g, at,
+                             unique ? "could not generate %llu distinct items (uniqueItems)"
+                                    : "could not generate %llu items",
                              (unsigned long long)lo);
             return NULL;
         }
@@ -1203,8 +1118,7 @@ static unsigned conj_types(struct gen *g, const struct gen_conj *c)
 {
     unsigned t = GT_ALL;
     for (uint32_t i = 0; i < c->n; i++)
-        if (c->v[i]->kind == CT_OBJECT)
-            t &= own_types(g, c->v[i]);
+        if (c->v[i]->kind == CT_OBJECT) t &= own_types(g, c->v[i]);
     return t;
 }
 
@@ -1221,8 +1135,7 @@ static const struct ct_node *conj_values(struct gen *g, const struct gen_conj *c
             return k;
         }
         const struct ct_node *e = gkw(g, c->v[i], K_ENUM);
-        if (e && e->kind == CT_ARRAY && (!best || e->len < best->len))
-            best = e;
+        if (e && e->kind == CT_ARRAY && (!best || e->len < best->len)) best = e;
     }
     *is_const = false;
     return best;
@@ -1232,8 +1145,7 @@ static const struct ct_node *conj_values(struct gen *g, const struct gen_conj *c
 static bool branch_admits(struct gen *g, const struct ct_node *branch, const struct ct_node *vals,
                           bool is_const)
 {
-    if (!vals)
-        return true;
+    if (!vals) return true;
     uint32_t n = is_const ? 1 : vals->len;
     bool ok = false;
     g->ck_quiet++;
@@ -1251,24 +1163,18 @@ static int pick_branch(struct gen *g, const struct gen_conj *c, const struct ct_
     bool is_const;
     const struct ct_node *vals = conj_values(g, c, &is_const);
     for (uint32_t i = 0; i < alts->len && i < 64; i++) {
-        if (excluded && excluded[i])
-            continue;
+        if (excluded && excluded[i]) continue;
         unsigned t = shallow_types(g, alts->u.items[i], 0) & types;
-        if (!t || !branch_admits(g, alts->u.items[i], vals, is_const))
-            continue;
-        if (any < 0)
-            any = (int)i;
+        if (!t || !branch_admits(g, alts->u.items[i], vals, is_const)) continue;
+        if (any < 0) any = (int)i;
         if (t == GT_NULL)
             nulls[nnull++] = (int)i;
         else if (!(minimal && is_recursive(g, alts->u.items[i])))
             cand[ncand++] = (int)i;
     }
-    if (minimal && nnull)
-        return nulls[gen_below(g, (uint64_t)nnull)];
-    if (ncand)
-        return cand[gen_below(g, (uint64_t)ncand)];
-    if (nnull)
-        return nulls[gen_below(g, (uint64_t)nnull)];
+    if (minimal && nnull) return nulls[gen_below(g, (uint64_t)nnull)];
+    if (ncand) return cand[gen_below(g, (uint64_t)ncand)];
+    if (nnull) return nulls[gen_below(g, (uint64_t)nnull)];
     return any;
 }
 
@@ -1281,26 +1187,22 @@ static const char *disc_value(struct gen *g, const struct ct_node *disc, const s
     if (mapping && mapping->kind == CT_OBJECT) {
         for (uint32_t i = 0; i < mapping->len; i++) {
             const struct ct_node *v = mapping->u.members[i].val;
-            if (v->kind != CT_STRING)
-                continue;
+            if (v->kind != CT_STRING) continue;
             const char *r = v->u.str;
             char *tmp = NULL;
             if (!strchr(r, '/') && !strchr(r, '#'))
                 r = tmp = ct_xasprintf("#/components/schemas/%s", r);
             const struct ct_node *t = ct_docset_resolve(g->ds, v, r, &g->quiet);
             ct_free(tmp);
-            if (t && t == target)
-                return mapping->u.members[i].key->u.str;
+            if (t && t == target) return mapping->u.members[i].key->u.str;
         }
     }
     const char *ref = gkw_str(g, alt, K_REF);
-    if (!ref)
-        return NULL;
+    if (!ref) return NULL;
     const char *slash = strrchr(ref, '/');
     const char *name = slash ? slash + 1 : ref;
     /* The validator skips implicit names that collide with a mapping key (pointing elsewhere). */
-    if (mapping && ct_obj_get(mapping, name))
-        return NULL;
+    if (mapping && ct_obj_get(mapping, name)) return NULL;
     return name;
 }
 
@@ -1310,15 +1212,13 @@ static void annotate_discriminator(struct gen *g, struct gen_conj *c, const stru
 {
     const struct ct_node *d = gkw(g, s, K_DISCRIMINATOR);
     const char *pn = d ? ct_obj_str(d, "propertyName") : NULL;
-    if (!pn || !c->refname || gkw(g, s, K_ONE_OF) || gkw(g, s, K_ANY_OF))
-        return;
+    if (!pn || !c->refname || gkw(g, s, K_ONE_OF) || gkw(g, s, K_ANY_OF)) return;
     const char *value = c->refname;
     const struct ct_node *mapping = ct_obj_get(d, "mapping");
     if (mapping && mapping->kind == CT_OBJECT) {
         for (uint32_t i = 0; i < mapping->len; i++) {
             const struct ct_node *v = mapping->u.members[i].val;
-            if (v->kind != CT_STRING)
-                continue;
+            if (v->kind != CT_STRING) continue;
             const char *r = v->u.str;
             char *tmp = NULL;
             if (!strchr(r, '/') && !strchr(r, '#'))
@@ -1336,13 +1236,11 @@ static void annotate_discriminator(struct gen *g, struct gen_conj *c, const stru
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *ps = gkw(g, c->v[i], K_PROPERTIES);
         const struct ct_node *p = ps ? ct_obj_get(ps, pn) : NULL;
-        if (!p)
-            continue;
+        if (!p) continue;
         g->ck_quiet++;
         bool ok = ct__gen_check(g, &val, p);
         g->ck_quiet--;
-        if (!ok)
-            return;
+        if (!ok) return;
     }
     conj_push(g, c, force_prop(g, pn, value));
 }
@@ -1353,28 +1251,23 @@ static bool expand(struct gen *g, struct gen_conj *c, struct choices *ch, bool m
     bool oas = true; /* discriminators are OpenAPI's, in both versions */
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *s = c->v[i];
-        if (s->kind != CT_OBJECT)
-            continue;
+        if (s->kind != CT_OBJECT) continue;
         const struct ct_node *one = gkw(g, s, K_ONE_OF), *any = gkw(g, s, K_ANY_OF);
         const struct ct_node *disc = oas ? gkw(g, s, K_DISCRIMINATOR) : NULL;
         const char *pn = disc ? ct_obj_str(disc, "propertyName") : NULL;
-        if (pn && !one && !any)
-            annotate_discriminator(g, c, s);
+        if (pn && !one && !any) annotate_discriminator(g, c, s);
         for (int which = 0; which < 2; which++) {
             const struct ct_node *alts = which == 0 ? one : any;
-            if (!alts || alts->kind != CT_ARRAY || !alts->len)
-                continue;
+            if (!alts || alts->kind != CT_ARRAY || !alts->len) continue;
             bool discriminated = pn && (which == 0 || !one);
             bool excluded[64] = {0};
             int k = -1;
             const char *dv = NULL;
             for (int t = 0; t < 64; t++) {
                 k = pick_branch(g, c, alts, minimal, excluded);
-                if (k < 0 || !discriminated)
-                    break;
+                if (k < 0 || !discriminated) break;
                 dv = disc_value(g, disc, alts->u.items[k]);
-                if (dv)
-                    break;
+                if (dv) break;
                 excluded[k] = true; /* an inline branch no discriminator value selects */
             }
             if (k < 0) {
@@ -1383,11 +1276,10 @@ static bool expand(struct gen *g, struct gen_conj *c, struct choices *ch, bool m
                 return false;
             }
             conj_add(g, c, alts->u.items[k]);
-            if (discriminated && dv)
-                conj_push(g, c, force_prop(g, pn, dv));
+            if (discriminated && dv) conj_push(g, c, force_prop(g, pn, dv));
             if (ch->n < 16)
-                ch->v[ch->n++] = (struct choice){which == 0 ? CHOICE_ONEOF : CHOICE_ANYOF, s,
-                                                 alts, (uint32_t)k, discriminated};
+                ch->v[ch->n++] = (struct choice){which == 0 ? CHOICE_ONEOF : CHOICE_ANYOF, s, alts,
+                                                 (uint32_t)k, discriminated};
         }
         if (!g->o.oas30) {
             const struct ct_node *ifs = gkw(g, s, K_IF);
@@ -1399,12 +1291,10 @@ static bool expand(struct gen *g, struct gen_conj *c, struct choices *ch, bool m
                 bool else_false = el && el->kind == CT_BOOL && !(el->flags & CT_NF_TRUE);
                 if (!else_false && (then_false || gen_chance(g, 50))) {
                     conj_add(g, c, el);
-                    if (ch->n < 16)
-                        ch->v[ch->n++] = (struct choice){CHOICE_ELSE, s, ifs, 0, false};
+                    if (ch->n < 16) ch->v[ch->n++] = (struct choice){CHOICE_ELSE, s, ifs, 0, false};
                 } else {
                     conj_add(g, c, ifs);
-                    if (th)
-                        conj_add(g, c, th);
+                    if (th) conj_add(g, c, th);
                 }
             }
         }
@@ -1423,16 +1313,14 @@ static bool post_check(struct gen *g, const struct ct_node *v, const struct gen_
         const struct choice *x = &ch->v[i];
         if (x->kind == CHOICE_ONEOF && !x->discriminated) {
             for (uint32_t j = 0; j < x->alts->len && ok; j++)
-                if (j != x->chosen && ct__gen_check(g, v, x->alts->u.items[j]))
-                    ok = false;
+                if (j != x->chosen && ct__gen_check(g, v, x->alts->u.items[j])) ok = false;
         } else if (x->kind == CHOICE_ELSE) {
             ok = !ct__gen_check(g, v, x->alts);
         }
     }
     for (uint32_t i = 0; i < c->n && ok; i++) {
         const struct ct_node *n = gkw(g, c->v[i], K_NOT);
-        if (n && ct__gen_check(g, v, n))
-            ok = false;
+        if (n && ct__gen_check(g, v, n)) ok = false;
     }
     g->ck_quiet--;
     return ok;
@@ -1444,8 +1332,7 @@ static unsigned not_types(struct gen *g, const struct gen_conj *c)
     unsigned out = 0;
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *n = gkw(g, c->v[i], K_NOT);
-        if (n && n->kind == CT_OBJECT && n->len == 1 && gkw(g, n, K_TYPE))
-            out |= own_types(g, n);
+        if (n && n->kind == CT_OBJECT && n->len == 1 && gkw(g, n, K_TYPE)) out |= own_types(g, n);
     }
     return out;
 }
@@ -1453,8 +1340,7 @@ static unsigned not_types(struct gen *g, const struct gen_conj *c)
 static bool has_any(struct gen *g, const struct gen_conj *c, uint64_t bits)
 {
     for (uint32_t i = 0; i < c->n; i++)
-        if (gkw_any(g, c->v[i], bits))
-            return true;
+        if (gkw_any(g, c->v[i], bits)) return true;
     return false;
 }
 
@@ -1475,27 +1361,23 @@ static struct ct_node *try_examples(struct gen *g, const struct gen_conj *c)
 {
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *s = c->v[i];
-        if (s->kind != CT_OBJECT)
-            continue;
+        if (s->kind != CT_OBJECT) continue;
         const struct ct_node *cand[3] = {gkw(g, s, K_EXAMPLE), NULL, gkw(g, s, K_DEFAULT)};
         const struct ct_node *ex = gkw(g, s, K_EXAMPLES);
-        if (ex && ex->kind == CT_ARRAY && ex->len)
-            cand[1] = ex->u.items[gen_below(g, ex->len)];
+        if (ex && ex->kind == CT_ARRAY && ex->len) cand[1] = ex->u.items[gen_below(g, ex->len)];
         for (int k = 0; k < 3; k++) {
-            if (!cand[k])
-                continue;
+            if (!cand[k]) continue;
             g->ck_quiet++;
             bool ok = ct__gen_check_conj(g, cand[k], c);
             g->ck_quiet--;
-            if (ok)
-                return ct__gen_copy(g, cand[k]);
+            if (ok) return ct__gen_copy(g, cand[k]);
         }
     }
     return NULL;
 }
 
-static struct ct_node *gen_enum(struct gen *g, const struct gen_conj *c,
-                                const struct ct_node *list, const struct ct_node *at)
+static struct ct_node *gen_enum(struct gen *g, const struct gen_conj *c, const struct ct_node *list,
+                                const struct ct_node *at)
 {
     uint32_t n = list->len;
     if (!n) {
@@ -1508,15 +1390,13 @@ static struct ct_node *gen_enum(struct gen *g, const struct gen_conj *c,
         g->ck_quiet++;
         bool ok = ct__gen_check_conj(g, v, c);
         g->ck_quiet--;
-        if (ok)
-            return ct__gen_copy(g, v);
+        if (ok) return ct__gen_copy(g, v);
     }
     ct__gen_fail(g, at, "no enum value satisfies the other keywords");
     return NULL;
 }
 
-static struct ct_node *gen_merged(struct gen *g, struct gen_conj *c, const char *hint,
-                                  bool minimal)
+static struct ct_node *gen_merged(struct gen *g, struct gen_conj *c, const char *hint, bool minimal)
 {
     const struct ct_node *at = c->n ? c->v[0] : NULL;
     unsigned types = conj_types(g, c) & ~not_types(g, c);
@@ -1526,18 +1406,15 @@ static struct ct_node *gen_merged(struct gen *g, struct gen_conj *c, const char 
     }
     if (g->o.prefer_examples) {
         struct ct_node *ex = try_examples(g, c);
-        if (ex)
-            return ex;
+        if (ex) return ex;
     }
     for (uint32_t i = 0; ct__gen_has_const(g) && i < c->n; i++) {
         const struct ct_node *k = gkw(g, c->v[i], K_CONST);
-        if (!k)
-            continue;
+        if (!k) continue;
         g->ck_quiet++;
         bool ok = ct__gen_check_conj(g, k, c);
         g->ck_quiet--;
-        if (ok)
-            return ct__gen_copy(g, k);
+        if (ok) return ct__gen_copy(g, k);
         ct__gen_fail(g, k, "the const value does not satisfy the other keywords");
         return NULL;
     }
@@ -1549,48 +1426,38 @@ static struct ct_node *gen_merged(struct gen *g, struct gen_conj *c, const char 
             enum_at = c->v[i];
         }
     }
-    if (enum_list)
-        return gen_enum(g, c, enum_list, enum_at);
+    if (enum_list) return gen_enum(g, c, enum_list, enum_at);
 
     /* Choose a type: the schema's, narrowed by the keywords present. */
     unsigned inferred = 0;
-    if (has_any(g, c, OBJ_KW))
-        inferred |= GT_OBJ;
-    if (has_any(g, c, ARR_KW))
-        inferred |= GT_ARR;
-    if (has_any(g, c, STR_KW))
-        inferred |= GT_STR;
-    if (has_any(g, c, NUM_KW))
-        inferred |= GT_INT | GT_NUM;
+    if (has_any(g, c, OBJ_KW)) inferred |= GT_OBJ;
+    if (has_any(g, c, ARR_KW)) inferred |= GT_ARR;
+    if (has_any(g, c, STR_KW)) inferred |= GT_STR;
+    if (has_any(g, c, NUM_KW)) inferred |= GT_INT | GT_NUM;
     unsigned cand = types;
-    if (types == GT_ALL || (types & inferred))
-        cand = inferred & types ? inferred & types : types;
+    if (types == GT_ALL || (types & inferred)) cand = inferred & types ? inferred & types : types;
     if (cand == GT_ALL) {
         const struct ct_node *f = NULL;
         for (uint32_t i = 0; i < c->n && !f; i++)
             f = gkw(g, c->v[i], K_FORMAT);
-        cand = f && f->kind == CT_STRING &&
-                       (!strcmp(f->u.str, "int32") || !strcmp(f->u.str, "int64"))
-                   ? GT_INT
-                   : GT_STR;
+        cand =
+            f && f->kind == CT_STRING && (!strcmp(f->u.str, "int32") || !strcmp(f->u.str, "int64"))
+                ? GT_INT
+                : GT_STR;
     }
-    if ((cand & GT_NULL) && (minimal || cand == GT_NULL))
-        return ct__gen_null(g);
+    if ((cand & GT_NULL) && (minimal || cand == GT_NULL)) return ct__gen_null(g);
     cand &= ~(unsigned)GT_NULL;
     /* number allows integers too: generate a number (with a fraction) for `number`. */
     unsigned opts[7];
     unsigned nopt = 0;
     static const unsigned order[] = {GT_OBJ, GT_ARR, GT_STR, GT_NUM, GT_INT, GT_BOOL};
     for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
-        if (!(cand & order[i]))
-            continue;
-        if (order[i] == GT_INT && (cand & GT_NUM))
-            continue;
+        if (!(cand & order[i])) continue;
+        if (order[i] == GT_INT && (cand & GT_NUM)) continue;
         opts[nopt++] = order[i];
     }
     if (!nopt) {
-        if (types & GT_NULL)
-            return ct__gen_null(g);
+        if (types & GT_NULL) return ct__gen_null(g);
         ct__gen_fail(g, at, "no type satisfies every schema");
         return NULL;
     }
@@ -1619,34 +1486,29 @@ static struct ct_node *gen_merged(struct gen *g, struct gen_conj *c, const char 
             v = ct__gen_bool(g, gen_chance(g, 50));
             break;
         }
-        if (v)
-            return v;
+        if (v) return v;
     }
     /* Types the keywords did not suggest, last. */
     unsigned rest = types & ~cand & ~(unsigned)GT_NULL;
-    if (rest & GT_STR)
-        return ct__gen_string(g, c, hint);
-    if (rest & (GT_INT | GT_NUM))
-        return ct__gen_number(g, c, !(rest & GT_NUM), hint);
-    if (rest & GT_BOOL)
-        return ct__gen_bool(g, gen_chance(g, 50));
-    if (types & GT_NULL)
-        return ct__gen_null(g);
+    if (rest & GT_STR) return ct__gen_string(g, c, hint);
+    if (rest & (GT_INT | GT_NUM)) return ct__gen_number(g, c, !(rest & GT_NUM), hint);
+    if (rest & GT_BOOL) return ct__gen_bool(g, gen_chance(g, 50));
+    if (types & GT_NULL) return ct__gen_null(g);
     return NULL;
 }
 
 static struct ct_node *gen_value(struct gen *g, struct gen_conj *c, const char *hint)
 {
     if (++g->nodes > NODE_HARD_LIMIT) {
-        ct__gen_fail(g, c->n ? c->v[0] : NULL, "the instance grew past %u values",
-                     NODE_HARD_LIMIT);
+        ct__gen_fail(g, c->n ? c->v[0] : NULL, "the instance grew past %u values", NODE_HARD_LIMIT);
         return NULL;
     }
     if (c->contradiction) {
-        ct__gen_fail(g, c->false_at,
-                     !c->false_at || (c->false_at->kind == CT_OBJECT && gkw_str(g, c->false_at, K_REF))
-                         ? "the reference cannot be resolved"
-                         : "the schema is false (or 'not' rejects everything): no instance is valid");
+        ct__gen_fail(
+            g, c->false_at,
+            !c->false_at || (c->false_at->kind == CT_OBJECT && gkw_str(g, c->false_at, K_REF))
+                ? "the reference cannot be resolved"
+                : "the schema is false (or 'not' rejects everything): no instance is valid");
         return NULL;
     }
     if (g->depth > g->o.max_depth + 24) {
@@ -1658,8 +1520,7 @@ static struct ct_node *gen_value(struct gen *g, struct gen_conj *c, const char *
     }
     const struct ct_node *self = c->ref_target ? c->ref_target : c->n ? c->v[0] : NULL;
     bool pushed = self && g->nstack < sizeof g->stack / sizeof *g->stack;
-    if (pushed)
-        g->stack[g->nstack++] = self;
+    if (pushed) g->stack[g->nstack++] = self;
     uint32_t n0 = c->n;
     struct ct_node *v = NULL, *last = NULL;
     for (int attempt = 0; attempt < VALUE_ATTEMPTS; attempt++) {
@@ -1667,8 +1528,7 @@ static struct ct_node *gen_value(struct gen *g, struct gen_conj *c, const char *
         c->contradiction = false;
         struct choices ch = {.n = 0};
         bool minimal = minimal_mode(g) || attempt >= 2;
-        if (!expand(g, c, &ch, minimal))
-            break;
+        if (!expand(g, c, &ch, minimal)) break;
         if (c->contradiction) {
             ct__gen_fail(g, c->false_at, "the chosen branch is a false schema");
             continue;
@@ -1677,11 +1537,9 @@ static struct ct_node *gen_value(struct gen *g, struct gen_conj *c, const char *
         for (uint32_t i = 0; i < c->n && !needs_check; i++)
             needs_check = gkw(g, c->v[i], K_NOT) != NULL;
         v = gen_merged(g, c, hint, minimal);
-        if (!v)
-            continue;
+        if (!v) continue;
         last = v;
-        if (!needs_check || post_check(g, v, c, &ch))
-            break;
+        if (!needs_check || post_check(g, v, c, &ch)) break;
         v = NULL;
     }
     if (!v && last)
@@ -1693,8 +1551,7 @@ static struct ct_node *gen_value(struct gen *g, struct gen_conj *c, const char *
         g->fail_msg[0] = 0;
     }
     c->n = n0;
-    if (pushed)
-        g->nstack--;
+    if (pushed) g->nstack--;
     return v;
 }
 
@@ -1715,12 +1572,9 @@ struct ct_node *ct_gen_instance(struct ct_docset *ds, const struct ct_node *sche
     struct gen g;
     memset(&g, 0, sizeof g);
     g.ds = ds;
-    if (opts)
-        g.o = *opts;
-    if (!g.o.max_depth)
-        g.o.max_depth = 8;
-    if (!g.o.max_items)
-        g.o.max_items = 3;
+    if (opts) g.o = *opts;
+    if (!g.o.max_depth) g.o.max_depth = 8;
+    if (!g.o.max_items) g.o.max_items = 3;
     g.out = arena;
     kw_index_init(&g);
     ct_arena_init(&g.tmp, 16384);
@@ -1762,7 +1616,8 @@ struct ct_node *ct_gen_instance(struct ct_docset *ds, const struct ct_node *sche
     }
     if (!result && diags) {
         if (!schema) {
-            ct_diags_add(diags, CT_SEV_ERROR, CT_E_SCHEMA, NULL, 0, 0, "no schema to generate from");
+            ct_diags_add(diags, CT_SEV_ERROR, CT_E_SCHEMA, NULL, 0, 0,
+                         "no schema to generate from");
         } else {
             const struct ct_node *at = fail_at ? fail_at : schema;
             struct ct_diag *d = ct_diags_add(diags, CT_SEV_ERROR, CT_E_SCHEMA, at->src, at->line,
@@ -1777,8 +1632,7 @@ struct ct_node *ct_gen_instance(struct ct_docset *ds, const struct ct_node *sche
             }
         }
     }
-    if (!g.o.cache)
-        ct_gen_cache_free(g.re);
+    if (!g.o.cache) ct_gen_cache_free(g.re);
     ct_buf_deinit(&g.sbuf);
     ct_diags_deinit(&g.quiet);
     ct_arena_deinit(&g.tmp);

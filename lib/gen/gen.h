@@ -39,11 +39,11 @@ void ct_gen_cache_free(struct ct_gen_cache *cache);
 struct ct_gen_opts {
     uint64_t seed;               /* same seed + same schema => same output */
     enum ct_direction direction; /* RESPONSE: omit writeOnly properties; REQUEST: omit readOnly */
-    bool oas30;                  /* OpenAPI 3.0 semantics: nullable, boolean exclusiveMinimum, example */
-    bool prefer_examples;        /* use schema-level example/examples/default/const when they validate */
-    unsigned max_depth;          /* recursion limit for recursive schemas (0 = default 8) */
-    unsigned max_items;          /* cap for generated arrays (0 = default 3; raised to minItems) */
-    struct ct_gen_cache *cache;  /* borrowed, may be NULL: compiled patterns kept across calls */
+    bool oas30;           /* OpenAPI 3.0 semantics: nullable, boolean exclusiveMinimum, example */
+    bool prefer_examples; /* use schema-level example/examples/default/const when they validate */
+    unsigned max_depth;   /* recursion limit for recursive schemas (0 = default 8) */
+    unsigned max_items;   /* cap for generated arrays (0 = default 3; raised to minItems) */
+    struct ct_gen_cache *cache; /* borrowed, may be NULL: compiled patterns kept across calls */
 };
 
 /** Generate an instance of `schema` (borrowed node in `ds`: a schema object, a `$ref` object or

@@ -28,65 +28,64 @@ enum {
     GT_ALL = (1 << 7) - 1,
 };
 
-
 /* Schema keywords the generator reads. Each schema node met in a call gets its keywords indexed
  * once (a bit mask and member positions), so the many keyword lookups of generation and of the
  * check cost an array access instead of a scan of the node's members. */
-#define GEN_KEYWORDS(X) \
-    X(REF, "$ref") \
-    X(TYPE, "type") \
-    X(ENUM, "enum") \
-    X(CONST, "const") \
-    X(NULLABLE, "nullable") \
-    X(ALL_OF, "allOf") \
-    X(ANY_OF, "anyOf") \
-    X(ONE_OF, "oneOf") \
-    X(NOT, "not") \
-    X(IF, "if") \
-    X(THEN, "then") \
-    X(ELSE, "else") \
-    X(DISCRIMINATOR, "discriminator") \
-    X(PROPERTIES, "properties") \
-    X(REQUIRED, "required") \
-    X(ADDITIONAL_PROPERTIES, "additionalProperties") \
-    X(PATTERN_PROPERTIES, "patternProperties") \
-    X(PROPERTY_NAMES, "propertyNames") \
-    X(MIN_PROPERTIES, "minProperties") \
-    X(MAX_PROPERTIES, "maxProperties") \
-    X(DEPENDENT_REQUIRED, "dependentRequired") \
-    X(DEPENDENT_SCHEMAS, "dependentSchemas") \
-    X(DEPENDENCIES, "dependencies") \
-    X(UNEVALUATED_PROPERTIES, "unevaluatedProperties") \
-    X(UNEVALUATED_ITEMS, "unevaluatedItems") \
-    X(ITEMS, "items") \
-    X(PREFIX_ITEMS, "prefixItems") \
-    X(ADDITIONAL_ITEMS, "additionalItems") \
-    X(MIN_ITEMS, "minItems") \
-    X(MAX_ITEMS, "maxItems") \
-    X(UNIQUE_ITEMS, "uniqueItems") \
-    X(CONTAINS, "contains") \
-    X(MIN_CONTAINS, "minContains") \
-    X(MAX_CONTAINS, "maxContains") \
-    X(MIN_LENGTH, "minLength") \
-    X(MAX_LENGTH, "maxLength") \
-    X(PATTERN, "pattern") \
-    X(FORMAT, "format") \
-    X(MINIMUM, "minimum") \
-    X(MAXIMUM, "maximum") \
-    X(EXCLUSIVE_MINIMUM, "exclusiveMinimum") \
-    X(EXCLUSIVE_MAXIMUM, "exclusiveMaximum") \
-    X(MULTIPLE_OF, "multipleOf") \
-    X(EXAMPLE, "example") \
-    X(EXAMPLES, "examples") \
-    X(DEFAULT, "default") \
-    X(READ_ONLY, "readOnly") \
+#define GEN_KEYWORDS(X)                                                                            \
+    X(REF, "$ref")                                                                                 \
+    X(TYPE, "type")                                                                                \
+    X(ENUM, "enum")                                                                                \
+    X(CONST, "const")                                                                              \
+    X(NULLABLE, "nullable")                                                                        \
+    X(ALL_OF, "allOf")                                                                             \
+    X(ANY_OF, "anyOf")                                                                             \
+    X(ONE_OF, "oneOf")                                                                             \
+    X(NOT, "not")                                                                                  \
+    X(IF, "if")                                                                                    \
+    X(THEN, "then")                                                                                \
+    X(ELSE, "else")                                                                                \
+    X(DISCRIMINATOR, "discriminator")                                                              \
+    X(PROPERTIES, "properties")                                                                    \
+    X(REQUIRED, "required")                                                                        \
+    X(ADDITIONAL_PROPERTIES, "additionalProperties")                                               \
+    X(PATTERN_PROPERTIES, "patternProperties")                                                     \
+    X(PROPERTY_NAMES, "propertyNames")                                                             \
+    X(MIN_PROPERTIES, "minProperties")                                                             \
+    X(MAX_PROPERTIES, "maxProperties")                                                             \
+    X(DEPENDENT_REQUIRED, "dependentRequired")                                                     \
+    X(DEPENDENT_SCHEMAS, "dependentSchemas")                                                       \
+    X(DEPENDENCIES, "dependencies")                                                                \
+    X(UNEVALUATED_PROPERTIES, "unevaluatedProperties")                                             \
+    X(UNEVALUATED_ITEMS, "unevaluatedItems")                                                       \
+    X(ITEMS, "items")                                                                              \
+    X(PREFIX_ITEMS, "prefixItems")                                                                 \
+    X(ADDITIONAL_ITEMS, "additionalItems")                                                         \
+    X(MIN_ITEMS, "minItems")                                                                       \
+    X(MAX_ITEMS, "maxItems")                                                                       \
+    X(UNIQUE_ITEMS, "uniqueItems")                                                                 \
+    X(CONTAINS, "contains")                                                                        \
+    X(MIN_CONTAINS, "minContains")                                                                 \
+    X(MAX_CONTAINS, "maxContains")                                                                 \
+    X(MIN_LENGTH, "minLength")                                                                     \
+    X(MAX_LENGTH, "maxLength")                                                                     \
+    X(PATTERN, "pattern")                                                                          \
+    X(FORMAT, "format")                                                                            \
+    X(MINIMUM, "minimum")                                                                          \
+    X(MAXIMUM, "maximum")                                                                          \
+    X(EXCLUSIVE_MINIMUM, "exclusiveMinimum")                                                       \
+    X(EXCLUSIVE_MAXIMUM, "exclusiveMaximum")                                                       \
+    X(MULTIPLE_OF, "multipleOf")                                                                   \
+    X(EXAMPLE, "example")                                                                          \
+    X(EXAMPLES, "examples")                                                                        \
+    X(DEFAULT, "default")                                                                          \
+    X(READ_ONLY, "readOnly")                                                                       \
     X(WRITE_ONLY, "writeOnly")
 
 enum gen_kw {
 #define GEN_KW_ENUM(name, text) K_##name,
     GEN_KEYWORDS(GEN_KW_ENUM)
 #undef GEN_KW_ENUM
-    K_COUNT
+        K_COUNT
 };
 
 /* A conjunction: every schema in it applies to the same instance. $ref targets and allOf
@@ -104,14 +103,14 @@ struct gen_conj {
 /* One call's state. Lives on the stack of ct_gen_instance. */
 struct gen {
     struct ct_docset *ds;
-    struct ct_gen_opts o;   /* with defaults applied */
-    struct ct_arena *out;   /* the caller's arena: results */
-    struct ct_arena tmp;    /* conjunctions, synthetic schemas, scratch; freed at the end */
-    struct ct_diags quiet;  /* diagnostics from $ref resolution during attempts */
+    struct ct_gen_opts o;    /* with defaults applied */
+    struct ct_arena *out;    /* the caller's arena: results */
+    struct ct_arena tmp;     /* conjunctions, synthetic schemas, scratch; freed at the end */
+    struct ct_diags quiet;   /* diagnostics from $ref resolution during attempts */
     struct ct_gen_cache *re; /* compiled patterns (the caller's, or one for this call) */
     uint64_t rng;
-    unsigned depth;        /* nesting of generated values */
-    unsigned nodes;        /* values generated so far in this attempt (a budget) */
+    unsigned depth;                  /* nesting of generated values */
+    unsigned nodes;                  /* values generated so far in this attempt (a budget) */
     const struct ct_node *stack[64]; /* schemas being generated, for recursion detection */
     unsigned nstack;
     /* The first reason an attempt failed: a schema node and a message. */
@@ -127,14 +126,14 @@ struct gen {
     /* $ref targets already resolved in this call (the docset walks a JSON Pointer each time). */
     struct gen_memo {
         const struct ct_node *key, *val;
-    } *memo;
+    } * memo;
     uint32_t memo_cap, memo_n;
     struct gen_kwmemo {
         const struct ct_node *key;
         struct gen_kwinfo *info;
-    } *kwm;
+    } * kwm;
     uint32_t kwm_cap, kwm_n;
-    int8_t kw_by_len[25][8]; /* keyword numbers by name length, -1 terminated */
+    int8_t kw_by_len[25][8];       /* keyword numbers by name length, -1 terminated */
     const struct ct_node *kw_last; /* the node looked up last (the next lookup is usually it) */
     const struct gen_kwinfo *kw_last_info;
 };
@@ -175,13 +174,10 @@ const struct gen_kwinfo *ct__gen_kwinfo(struct gen *g, const struct ct_node *s);
 /** The value of keyword k in schema s, or NULL (also for non-objects). Borrowed. */
 static inline const struct ct_node *gkw(struct gen *g, const struct ct_node *s, enum gen_kw k)
 {
-    if (!s || s->kind != CT_OBJECT)
-        return NULL;
+    if (!s || s->kind != CT_OBJECT) return NULL;
     const struct gen_kwinfo *ki = s == g->kw_last ? g->kw_last_info : ct__gen_kwinfo(g, s);
-    if (!(ki->mask & (1ull << k)))
-        return NULL;
-    if (ki->idx[k])
-        return s->u.members[ki->idx[k] - 1].val;
+    if (!(ki->mask & (1ull << k))) return NULL;
+    if (ki->idx[k]) return s->u.members[ki->idx[k] - 1].val;
     return ct_obj_get(s, ct__gen_kw_names[k]);
 }
 
@@ -200,8 +196,7 @@ static inline const char *gkw_str(struct gen *g, const struct ct_node *s, enum g
 /** Any of the keywords in `bits` present? */
 static inline bool gkw_any(struct gen *g, const struct ct_node *s, uint64_t bits)
 {
-    if (!s || s->kind != CT_OBJECT)
-        return false;
+    if (!s || s->kind != CT_OBJECT) return false;
     const struct gen_kwinfo *ki = s == g->kw_last ? g->kw_last_info : ct__gen_kwinfo(g, s);
     return (ki->mask & bits) != 0;
 }

@@ -17,7 +17,7 @@
 
 #define MATCH_LIMIT 200000u
 #define DEPTH_LIMIT 5000u
-#define CACHE_MAX 4096u /* entries; the table is emptied when full (specs have far fewer) */
+#define CACHE_MAX   4096u /* entries; the table is emptied when full (specs have far fewer) */
 
 struct re_entry {
     char *pat; /* owned, NUL-terminated */
@@ -83,8 +83,7 @@ static void cache_clear(struct ct_gen_cache *c)
 
 void ct_gen_cache_free(struct ct_gen_cache *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     cache_clear(c);
     ct_free(c->tab);
     pcre2_match_data_free(c->md);
@@ -101,8 +100,7 @@ static void cache_grow(struct ct_gen_cache *c)
     c->cap *= 2;
     c->tab = ct_xcalloc(c->cap, sizeof(*c->tab));
     for (size_t i = 0; i < ocap; i++) {
-        if (!old[i].pat)
-            continue;
+        if (!old[i].pat) continue;
         size_t j = old[i].hash & (c->cap - 1);
         while (c->tab[j].pat)
             j = (j + 1) & (c->cap - 1);
@@ -117,8 +115,7 @@ static pcre2_code *compile(struct ct_gen_cache *c, const char *pat, size_t plen)
 {
     int err;
     PCRE2_SIZE off;
-    return pcre2_compile((PCRE2_SPTR)pat, plen,
-                         PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX,
+    return pcre2_compile((PCRE2_SPTR)pat, plen, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX,
                          &err, &off, c->cctx);
 }
 
@@ -151,12 +148,9 @@ int ct__gen_re_search(struct ct_gen_cache *c, const char *pat, size_t plen, cons
                       size_t len)
 {
     const struct re_entry *e = lookup(c, pat, plen);
-    if (!e->code)
-        return -1;
+    if (!e->code) return -1;
     int rc = pcre2_match(e->code, (PCRE2_SPTR)s, len, 0, 0, c->md, c->mctx);
-    if (rc >= 0)
-        return 1;
-    if (rc == PCRE2_ERROR_NOMATCH)
-        return 0;
+    if (rc >= 0) return 1;
+    if (rc == PCRE2_ERROR_NOMATCH) return 0;
     return -1; /* invalid UTF-8 in the subject, match limit: unknown */
 }

@@ -17,20 +17,20 @@
 
 #include <string.h>
 
-#define R_INF 0x3fffffffu
-#define R_MAX_NODES 4096u
-#define R_MAX_DEPTH 64u
+#define R_INF        0x3fffffffu
+#define R_MAX_NODES  4096u
+#define R_MAX_DEPTH  64u
 #define R_MAX_REPEAT 256u /* {n,} and * never need more to reach a length we would accept */
 
 enum rkind { R_EMPTY, R_SET, R_CAT, R_ALT, R_REP, R_GROUP, R_ASSERT, R_BACKREF };
 
 struct rnode {
     uint8_t kind;
-    bool neg;        /* R_SET: complement of the ranges */
-    uint32_t nr;     /* R_SET: number of ranges */
-    uint32_t *r;     /* R_SET: pairs lo, hi (code points, inclusive) */
+    bool neg;    /* R_SET: complement of the ranges */
+    uint32_t nr; /* R_SET: number of ranges */
+    uint32_t *r; /* R_SET: pairs lo, hi (code points, inclusive) */
     struct rnode **kids;
-    uint32_t nkids;  /* R_CAT, R_ALT */
+    uint32_t nkids;    /* R_CAT, R_ALT */
     struct rnode *kid; /* R_REP, R_GROUP, R_ASSERT (lookaround body, not generated) */
     uint32_t min, max; /* R_REP */
     int cap;           /* R_GROUP: capture number (0 = none); R_BACKREF: which */
@@ -92,8 +92,7 @@ static void set_add(struct rparse *ps, struct rset *s, uint32_t lo, uint32_t hi)
     if (s->n + 1 > s->cap) {
         uint32_t ncap = s->cap ? s->cap * 2 : 8;
         uint32_t *nr = ct_arena_alloc(&ps->g->tmp, ncap * 2 * sizeof(uint32_t));
-        if (s->n)
-            memcpy(nr, s->r, s->n * 2 * sizeof(uint32_t));
+        if (s->n) memcpy(nr, s->r, s->n * 2 * sizeof(uint32_t));
         s->r = nr;
         s->cap = ncap;
     }
@@ -102,18 +101,16 @@ static void set_add(struct rparse *ps, struct rset *s, uint32_t lo, uint32_t hi)
     s->n++;
 }
 
-static const uint32_t SPACE_RANGES[] = {0x09,   0x0d,   0x20,   0x20,   0xa0,   0xa0,
-                                        0x1680, 0x1680, 0x2000, 0x200a, 0x2028, 0x2029,
-                                        0x202f, 0x202f, 0x205f, 0x205f, 0x3000, 0x3000,
-                                        0xfeff, 0xfeff};
+static const uint32_t SPACE_RANGES[] = {0x09,   0x0d,   0x20,   0x20,   0xa0,   0xa0,   0x1680,
+                                        0x1680, 0x2000, 0x200a, 0x2028, 0x2029, 0x202f, 0x202f,
+                                        0x205f, 0x205f, 0x3000, 0x3000, 0xfeff, 0xfeff};
 static const uint32_t DIGIT_RANGES[] = {'0', '9'};
 static const uint32_t WORD_RANGES[] = {'0', '9', 'A', 'Z', '_', '_', 'a', 'z'};
 static const uint32_t LETTER_RANGES[] = {'A', 'Z', 'a', 'z', 0xc0, 0xd6, 0xd8, 0xf6};
 
 /* Add the ranges of a predefined class, or of its complement, to a set. The tables above are
  * sorted, so the complement is the gaps between them. */
-static void set_add_class(struct rparse *ps, struct rset *s, const uint32_t *t, size_t n,
-                          bool neg)
+static void set_add_class(struct rparse *ps, struct rset *s, const uint32_t *t, size_t n, bool neg)
 {
     if (!neg) {
         for (size_t i = 0; i < n; i += 2)
@@ -122,8 +119,7 @@ static void set_add_class(struct rparse *ps, struct rset *s, const uint32_t *t, 
     }
     uint32_t next = 0;
     for (size_t i = 0; i < n; i += 2) {
-        if (t[i] > next)
-            set_add(ps, s, next, t[i] - 1);
+        if (t[i] > next) set_add(ps, s, next, t[i] - 1);
         next = t[i + 1] + 1;
     }
     set_add(ps, s, next, 0x10ffff);
@@ -131,12 +127,9 @@ static void set_add_class(struct rparse *ps, struct rset *s, const uint32_t *t, 
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
@@ -146,8 +139,7 @@ static uint32_t utf8_next(const char **pp, const char *end)
     const unsigned char *p = (const unsigned char *)*pp;
     uint32_t c = *p++;
     int more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
-    if (more)
-        c &= 0x3fu >> more;
+    if (more) c &= 0x3fu >> more;
     while (more-- > 0 && (const char *)p < end)
         c = (c << 6) | (*p++ & 0x3fu);
     *pp = (const char *)p;
@@ -158,8 +150,7 @@ static bool read_hex(struct rparse *ps, int n, uint32_t *out)
 {
     uint32_t v = 0;
     for (int i = 0; i < n; i++) {
-        if (ps->p >= ps->end || hexval(*ps->p) < 0)
-            return false;
+        if (ps->p >= ps->end || hexval(*ps->p) < 0) return false;
         v = v * 16 + (uint32_t)hexval(*ps->p++);
     }
     *out = v;
@@ -174,8 +165,7 @@ static void parse_property(struct rparse *ps, struct rset *s, bool neg)
     if (ps->p < ps->end && *ps->p == '{') {
         while (ps->p < ps->end && *ps->p != '}')
             ps->p++;
-        if (ps->p < ps->end)
-            ps->p++;
+        if (ps->p < ps->end) ps->p++;
         name++;
     }
     bool num = name < ps->end && *name == 'N';
@@ -190,8 +180,7 @@ static void parse_property(struct rparse *ps, struct rset *s, bool neg)
 static bool parse_escape_char(struct rparse *ps, struct rset *s, bool *is_set, uint32_t *cp)
 {
     *is_set = false;
-    if (ps->p >= ps->end)
-        return false;
+    if (ps->p >= ps->end) return false;
     char e = *ps->p++;
     switch (e) {
     case 'd':
@@ -233,7 +222,8 @@ static bool parse_escape_char(struct rparse *ps, struct rset *s, bool *is_set, u
         *cp = 0;
         return true;
     case 'c':
-        if (ps->p < ps->end && ((*ps->p >= 'a' && *ps->p <= 'z') || (*ps->p >= 'A' && *ps->p <= 'Z'))) {
+        if (ps->p < ps->end &&
+            ((*ps->p >= 'a' && *ps->p <= 'z') || (*ps->p >= 'A' && *ps->p <= 'Z'))) {
             *cp = (uint32_t)(*ps->p++ & 0x1f);
             return true;
         }
@@ -251,14 +241,12 @@ static bool parse_escape_char(struct rparse *ps, struct rset *s, bool *is_set, u
                 v = v * 16 + (uint32_t)hexval(*ps->p++);
                 nd++;
             }
-            if (!nd || ps->p >= ps->end || *ps->p != '}' || v > 0x10ffff)
-                return false;
+            if (!nd || ps->p >= ps->end || *ps->p != '}' || v > 0x10ffff) return false;
             ps->p++;
             *cp = v;
             return true;
         }
-        if (!read_hex(ps, 4, cp))
-            return false;
+        if (!read_hex(ps, 4, cp)) return false;
         if (*cp >= 0xd800 && *cp <= 0xdbff && ps->end - ps->p >= 6 && ps->p[0] == '\\' &&
             ps->p[1] == 'u') {
             const char *save = ps->p;
@@ -280,8 +268,7 @@ static bool parse_escape_char(struct rparse *ps, struct rset *s, bool *is_set, u
 static struct rnode *set_node(struct rparse *ps, struct rset *s, bool neg)
 {
     struct rnode *n = rnew(ps, R_SET);
-    if (!n)
-        return NULL;
+    if (!n) return NULL;
     n->r = s->r;
     n->nr = s->n;
     n->neg = neg;
@@ -312,8 +299,7 @@ static struct rnode *parse_class(struct rparse *ps)
         } else {
             lo = utf8_next(&ps->p, ps->end);
         }
-        if (is_set)
-            continue;
+        if (is_set) continue;
         uint32_t hi = lo;
         if (ps->end - ps->p >= 2 && ps->p[0] == '-' && ps->p[1] != ']') {
             ps->p++;
@@ -352,11 +338,9 @@ static struct rnode *parse_alt(struct rparse *ps);
 static bool is_quant_brace(const char *p, const char *end)
 {
     /* {n}, {n,}, {n,m} */
-    if (p >= end || *p != '{')
-        return false;
+    if (p >= end || *p != '{') return false;
     p++;
-    if (p >= end || *p < '0' || *p > '9')
-        return false;
+    if (p >= end || *p < '0' || *p > '9') return false;
     while (p < end && *p >= '0' && *p <= '9')
         p++;
     if (p < end && *p == ',') {
@@ -372,8 +356,7 @@ static uint32_t read_count(struct rparse *ps)
     uint64_t v = 0;
     while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9') {
         v = v * 10 + (uint64_t)(*ps->p++ - '0');
-        if (v > R_INF)
-            v = R_INF;
+        if (v > R_INF) v = R_INF;
     }
     return (uint32_t)v;
 }
@@ -427,8 +410,7 @@ static struct rnode *parse_group(struct rparse *ps)
     }
     ps->p++;
     struct rnode *n = rnew(ps, look ? R_ASSERT : R_GROUP);
-    if (!n)
-        return NULL;
+    if (!n) return NULL;
     n->kid = body;
     n->cap = cap;
     if (!look) {
@@ -483,8 +465,7 @@ static struct rnode *parse_atom(struct rparse *ps)
         }
         if (e >= '1' && e <= '9') {
             struct rnode *n = rnew(ps, R_BACKREF);
-            if (n)
-                n->cap = (int)read_count(ps);
+            if (n) n->cap = (int)read_count(ps);
             return n;
         }
         if (e == 'k' && ps->p + 1 < ps->end && ps->p[1] == '<') {
@@ -493,8 +474,7 @@ static struct rnode *parse_atom(struct rparse *ps)
             while (ps->p < ps->end && *ps->p != '>')
                 ps->p++;
             size_t nl = (size_t)(ps->p - name);
-            if (ps->p < ps->end)
-                ps->p++;
+            if (ps->p < ps->end) ps->p++;
             struct rnode *n = rnew(ps, R_BACKREF);
             for (unsigned i = 0; n && i < ps->nnames; i++)
                 if (ps->namelen[i] == nl && !memcmp(ps->names[i], name, nl))
@@ -507,8 +487,7 @@ static struct rnode *parse_atom(struct rparse *ps)
             ps->bad = true;
             return NULL;
         }
-        if (!is_set)
-            set_add(ps, &s, cp, cp);
+        if (!is_set) set_add(ps, &s, cp, cp);
         return set_node(ps, &s, false);
     }
     default:
@@ -522,13 +501,11 @@ static struct rnode *parse_atom(struct rparse *ps)
 static struct rnode *parse_cat(struct rparse *ps)
 {
     struct rnode *cat = rnew(ps, R_CAT);
-    if (!cat)
-        return NULL;
+    if (!cat) return NULL;
     uint32_t cap = 0;
     while (ps->p < ps->end && *ps->p != '|' && *ps->p != ')') {
         struct rnode *a = parse_atom(ps);
-        if (!a || ps->bad)
-            return NULL;
+        if (!a || ps->bad) return NULL;
         /* quantifier */
         uint32_t mn = 1, mx = 1;
         bool q = false;
@@ -554,18 +531,15 @@ static struct rnode *parse_cat(struct rparse *ps)
                     return NULL;
                 }
             }
-            if (q && ps->p < ps->end && *ps->p == '?')
-                ps->p++; /* lazy: same language */
+            if (q && ps->p < ps->end && *ps->p == '?') ps->p++; /* lazy: same language */
         }
         if (q) {
             if (a->kind == R_ASSERT) {
                 /* A repeated assertion still asserts (or not, with a minimum of 0). */
-                if (mn == 0)
-                    continue;
+                if (mn == 0) continue;
             } else {
                 struct rnode *r = rnew(ps, R_REP);
-                if (!r)
-                    return NULL;
+                if (!r) return NULL;
                 r->kid = a;
                 r->min = mn;
                 r->max = mx;
@@ -577,8 +551,7 @@ static struct rnode *parse_cat(struct rparse *ps)
         if (cat->nkids + 1 > cap) {
             uint32_t ncap = cap ? cap * 2 : 4;
             struct rnode **nk = ct_arena_alloc(&ps->g->tmp, ncap * sizeof(*nk));
-            if (cat->nkids)
-                memcpy(nk, cat->kids, cat->nkids * sizeof(*nk));
+            if (cat->nkids) memcpy(nk, cat->kids, cat->nkids * sizeof(*nk));
             cat->kids = nk;
             cap = ncap;
         }
@@ -596,15 +569,13 @@ static struct rnode *parse_alt(struct rparse *ps)
         return NULL;
     }
     struct rnode *first = parse_cat(ps);
-    if (!first)
-        return NULL;
+    if (!first) return NULL;
     if (ps->p >= ps->end || *ps->p != '|') {
         ps->depth--;
         return first;
     }
     struct rnode *alt = rnew(ps, R_ALT);
-    if (!alt)
-        return NULL;
+    if (!alt) return NULL;
     uint32_t cap = 4;
     alt->kids = ct_arena_alloc(&ps->g->tmp, cap * sizeof(*alt->kids));
     alt->kids[alt->nkids++] = first;
@@ -613,8 +584,7 @@ static struct rnode *parse_alt(struct rparse *ps)
     while (ps->p < ps->end && *ps->p == '|') {
         ps->p++;
         struct rnode *b = parse_cat(ps);
-        if (!b)
-            return NULL;
+        if (!b) return NULL;
         if (alt->nkids + 1 > cap) {
             struct rnode **nk = ct_arena_alloc(&ps->g->tmp, cap * 2 * sizeof(*nk));
             memcpy(nk, alt->kids, alt->nkids * sizeof(*nk));
@@ -622,10 +592,8 @@ static struct rnode *parse_alt(struct rparse *ps)
             cap *= 2;
         }
         alt->kids[alt->nkids++] = b;
-        if (b->lmin < alt->lmin)
-            alt->lmin = b->lmin;
-        if (b->lmax > alt->lmax)
-            alt->lmax = b->lmax;
+        if (b->lmin < alt->lmin) alt->lmin = b->lmin;
+        if (b->lmax > alt->lmax) alt->lmax = b->lmax;
     }
     ps->depth--;
     return alt;
@@ -678,16 +646,14 @@ static bool pick_char(struct gen *g, const struct rnode *n, uint32_t *out)
         uint64_t total = 0;
         for (uint32_t i = 0; i < n->nr; i++)
             total += (uint64_t)n->r[2 * i + 1] - n->r[2 * i] + 1;
-        if (total == 0)
-            return false;
+        if (total == 0) return false;
         if (total <= 256) {
             uint64_t k = gen_below(g, total);
             for (uint32_t i = 0; i < n->nr; i++) {
                 uint64_t w = (uint64_t)n->r[2 * i + 1] - n->r[2 * i] + 1;
                 if (k < w) {
                     uint32_t c = n->r[2 * i] + (uint32_t)k;
-                    if (c >= 0xd800 && c <= 0xdfff)
-                        break;
+                    if (c >= 0xd800 && c <= 0xdfff) break;
                     *out = c;
                     return true;
                 }
@@ -745,16 +711,13 @@ static bool gen_cat(struct rgen *rg, const struct rnode *n, uint32_t want)
             uint32_t share = extra / flex;
             if (flex > 1 && share > 1 && gen_chance(rg->g, 50))
                 share += (uint32_t)gen_below(rg->g, share / 2 + 1); /* vary the split */
-            if (share > extra)
-                share = extra;
-            if (share > k->lmax - k->lmin)
-                share = k->lmax - k->lmin;
+            if (share > extra) share = extra;
+            if (share > k->lmax - k->lmin) share = k->lmax - k->lmin;
             w += share;
             extra -= share;
             flex--;
         }
-        if (!rgen(rg, k, w))
-            return false;
+        if (!rgen(rg, k, w)) return false;
     }
     return true;
 }
@@ -768,8 +731,7 @@ static bool gen_alt(struct rgen *rg, const struct rnode *n, uint32_t want)
     if (fit) {
         uint64_t k = gen_below(rg->g, fit);
         for (uint32_t i = 0; i < n->nkids && !pick; i++)
-            if (n->kids[i]->lmin <= want && want <= n->kids[i]->lmax && k-- == 0)
-                pick = n->kids[i];
+            if (n->kids[i]->lmin <= want && want <= n->kids[i]->lmax && k-- == 0) pick = n->kids[i];
     } else {
         uint32_t best = R_INF;
         for (uint32_t i = 0; i < n->nkids; i++) {
@@ -788,8 +750,7 @@ static bool gen_rep(struct rgen *rg, const struct rnode *n, uint32_t want)
 {
     const struct rnode *k = n->kid;
     uint32_t lo = n->min, hi = n->max < R_MAX_REPEAT ? n->max : R_MAX_REPEAT;
-    if (lo > hi)
-        hi = lo;
+    if (lo > hi) hi = lo;
     uint32_t c;
     if (k->lmax == 0) {
         c = lo;
@@ -798,10 +759,8 @@ static bool gen_rep(struct rgen *rg, const struct rnode *n, uint32_t want)
          * with the shortest. */
         uint32_t need = (want + k->lmax - 1) / k->lmax;
         uint32_t most = k->lmin ? want / k->lmin : hi;
-        if (need < lo)
-            need = lo;
-        if (most > hi)
-            most = hi;
+        if (need < lo) need = lo;
+        if (most > hi) most = hi;
         if (need <= most) {
             uint32_t span = most - need;
             c = need + (uint32_t)gen_below(rg->g, (span < 2 ? span : 2) + 1);
@@ -809,15 +768,12 @@ static bool gen_rep(struct rgen *rg, const struct rnode *n, uint32_t want)
             c = need > hi ? hi : need;
         }
     }
-    if (c > R_MAX_REPEAT)
-        c = R_MAX_REPEAT;
+    if (c > R_MAX_REPEAT) c = R_MAX_REPEAT;
     uint32_t left = want;
     for (uint32_t i = 0; i < c; i++) {
         uint32_t w = left / (c - i);
-        if (w < k->lmin)
-            w = k->lmin;
-        if (!rgen(rg, k, w))
-            return false;
+        if (w < k->lmin) w = k->lmin;
+        if (!rgen(rg, k, w)) return false;
         left = left > w ? left - w : 0;
     }
     return true;
@@ -825,13 +781,11 @@ static bool gen_rep(struct rgen *rg, const struct rnode *n, uint32_t want)
 
 static bool rgen(struct rgen *rg, const struct rnode *n, uint32_t want)
 {
-    if (rg->out->len > 65536)
-        return false;
+    if (rg->out->len > 65536) return false;
     switch (n->kind) {
     case R_SET: {
         uint32_t c;
-        if (!pick_char(rg->g, n, &c))
-            return false;
+        if (!pick_char(rg->g, n, &c)) return false;
         put_cp(rg->out, c);
         return true;
     }
@@ -843,8 +797,7 @@ static bool rgen(struct rgen *rg, const struct rnode *n, uint32_t want)
         return gen_rep(rg, n, want);
     case R_GROUP: {
         size_t start = rg->out->len;
-        if (!rgen(rg, n->kid, want))
-            return false;
+        if (!rgen(rg, n->kid, want)) return false;
         if (n->cap > 0 && n->cap < 64) {
             rg->capstart[n->cap] = start;
             rg->capend[n->cap] = rg->out->len;
@@ -873,12 +826,10 @@ static bool rgen(struct rgen *rg, const struct rnode *n, uint32_t want)
 bool ct__gen_regex(struct gen *g, const char *pat, size_t plen, uint64_t minlen, uint64_t maxlen,
                    struct ct_buf *out)
 {
-    if (plen > 8192)
-        return false;
+    if (plen > 8192) return false;
     struct rparse ps = {.g = g, .p = pat, .end = pat + plen};
     struct rnode *root = parse_alt(&ps);
-    if (!root || ps.bad || ps.p != ps.end)
-        return false;
+    if (!root || ps.bad || ps.p != ps.end) return false;
     uint64_t lo = minlen > root->lmin ? minlen : root->lmin;
     uint64_t hi = maxlen < root->lmax ? maxlen : root->lmax;
     uint64_t want;
@@ -888,13 +839,10 @@ bool ct__gen_regex(struct gen *g, const char *pat, size_t plen, uint64_t minlen,
         /* Short strings read badly: aim a little above the minimum when there is room. */
         uint64_t base = lo < 6 ? 6 : lo;
         want = base + gen_below(g, 8);
-        if (want > hi)
-            want = hi;
-        if (want < lo)
-            want = lo;
+        if (want > hi) want = hi;
+        if (want < lo) want = lo;
     }
-    if (want > R_INF)
-        want = R_INF;
+    if (want > R_INF) want = R_INF;
     struct rgen rg = {.g = g, .out = out};
     return rgen(&rg, root, (uint32_t)want);
 }

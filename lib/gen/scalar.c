@@ -23,6 +23,8 @@
 
 /* ===================================================================== word lists ========= */
 
+/* clang-format off */
+
 static const char *const WORDS[] = {
     "amber",   "anchor",  "apple",   "atlas",   "aurora",  "beacon",  "birch",   "breeze",
     "canyon",  "cedar",   "cloud",   "comet",   "coral",   "crystal", "delta",   "ember",
@@ -104,6 +106,8 @@ static const char *const HOSTS[] = {"example", "acme", "northwind", "contoso", "
 static const char *const PATH_WORDS[] = {"docs", "reports", "users", "files", "images",
                                          "projects", "assets", "notes"};
 
+/* clang-format on */
+
 static const char *pick(struct gen *g, const char *const *v, size_t n)
 {
     return v[gen_below(g, n)];
@@ -183,14 +187,11 @@ static unsigned tokenize(const char *s, char tok[][24], unsigned max)
         if (split && len > 0) {
             tok[n++][len] = 0;
             len = 0;
-            if (n >= max)
-                break;
+            if (n >= max) break;
         }
-        if (alnum && len < 23)
-            tok[n][len++] = (char)(upper ? c - 'A' + 'a' : c);
+        if (alnum && len < 23) tok[n][len++] = (char)(upper ? c - 'A' + 'a' : c);
     }
-    if (len > 0 && n < max)
-        tok[n++][len] = 0;
+    if (len > 0 && n < max) tok[n++][len] = 0;
     return n;
 }
 
@@ -200,6 +201,7 @@ struct hint_rule {
 };
 
 /* Matched against the last token first, then against any token (in this order). */
+/* clang-format off */
 static const struct hint_rule HINT_RULES[] = {
     {"email", H_EMAIL},     {"mail", H_EMAIL},       {"url", H_URL},
     {"uri", H_URL},         {"href", H_URL},         {"link", H_URL},
@@ -249,32 +251,27 @@ static const struct hint_rule HINT_RULES[] = {
     {"code", H_CODE},       {"method", H_METHOD},
 };
 
+/* clang-format on */
+
 static enum hint classify(const char *name)
 {
-    if (!name || !*name)
-        return H_NONE;
+    if (!name || !*name) return H_NONE;
     char tok[8][24];
     unsigned n = tokenize(name, tok, 8);
-    if (!n)
-        return H_NONE;
+    if (!n) return H_NONE;
     /* Pairs that mean something together. */
     for (unsigned i = 0; i + 1 < n; i++) {
-        if (!strcmp(tok[i + 1], "type") && (!strcmp(tok[i], "content") || !strcmp(tok[i], "media") || !strcmp(tok[i], "mime")))
+        if (!strcmp(tok[i + 1], "type") &&
+            (!strcmp(tok[i], "content") || !strcmp(tok[i], "media") || !strcmp(tok[i], "mime")))
             return H_MIME;
-        if (!strcmp(tok[i], "country") && !strcmp(tok[i + 1], "code"))
-            return H_COUNTRY_CODE;
-        if (!strcmp(tok[i], "first") && !strcmp(tok[i + 1], "name"))
-            return H_FIRST;
-        if (!strcmp(tok[i], "last") && !strcmp(tok[i + 1], "name"))
-            return H_LAST;
-        if (!strcmp(tok[i], "user") && !strcmp(tok[i + 1], "name"))
-            return H_USERNAME;
+        if (!strcmp(tok[i], "country") && !strcmp(tok[i + 1], "code")) return H_COUNTRY_CODE;
+        if (!strcmp(tok[i], "first") && !strcmp(tok[i + 1], "name")) return H_FIRST;
+        if (!strcmp(tok[i], "last") && !strcmp(tok[i + 1], "name")) return H_LAST;
+        if (!strcmp(tok[i], "user") && !strcmp(tok[i + 1], "name")) return H_USERNAME;
         if ((!strcmp(tok[i], "full") || !strcmp(tok[i], "display")) && !strcmp(tok[i + 1], "name"))
             return H_FULLNAME;
-        if (!strcmp(tok[i], "file") && !strcmp(tok[i + 1], "name"))
-            return H_FILENAME;
-        if (!strcmp(tok[i], "host") && !strcmp(tok[i + 1], "name"))
-            return H_HOST;
+        if (!strcmp(tok[i], "file") && !strcmp(tok[i + 1], "name")) return H_FILENAME;
+        if (!strcmp(tok[i], "host") && !strcmp(tok[i + 1], "name")) return H_HOST;
     }
     for (size_t r = 0; r < NELEM(HINT_RULES); r++)
         if (tok[n - 1][0] == HINT_RULES[r].tok[0] && !strcmp(tok[n - 1], HINT_RULES[r].tok))
@@ -309,8 +306,7 @@ static void add_lower(struct ct_buf *b, const char *s)
 {
     for (; *s; s++) {
         char c = *s;
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
         if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
             ct_buf_addc(b, c);
         else if ((unsigned char)c < 0x80)
@@ -400,10 +396,8 @@ static void add_base64(struct ct_buf *b, const char *s, size_t n)
     static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (size_t i = 0; i < n; i += 3) {
         unsigned v = (unsigned char)s[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned char)s[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)s[i + 2];
+        if (i + 1 < n) v |= (unsigned char)s[i + 1] << 8;
+        if (i + 2 < n) v |= (unsigned char)s[i + 2];
         ct_buf_addc(b, t[(v >> 18) & 63]);
         ct_buf_addc(b, t[(v >> 12) & 63]);
         ct_buf_addc(b, i + 1 < n ? t[(v >> 6) & 63] : '=');
@@ -466,8 +460,8 @@ static bool add_format(struct gen *g, struct ct_buf *b, const char *f, enum hint
         static const char *const mn[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
         struct when w = rand_when(g);
-        ct_buf_printf(b, "%s, %02u %s %04u %02u:%02u:%02u +0000", PICK(g, dn), w.d,
-                      mn[w.mo - 1], w.y, w.h, w.mi, w.s);
+        ct_buf_printf(b, "%s, %02u %s %04u %02u:%02u:%02u +0000", PICK(g, dn), w.d, mn[w.mo - 1],
+                      w.y, w.h, w.mi, w.s);
     } else if (!strcmp(f, "int32") || !strcmp(f, "int64") || !strcmp(f, "snowflake")) {
         ct_buf_printf(b, "%u", 1 + (unsigned)gen_below(g, 900000000));
     } else if (!strcmp(f, "float") || !strcmp(f, "double") || !strcmp(f, "decimal")) {
@@ -490,8 +484,7 @@ static void add_name(struct gen *g, struct ct_buf *b)
 static void add_words(struct gen *g, struct ct_buf *b, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        if (i)
-            ct_buf_addc(b, ' ');
+        if (i) ct_buf_addc(b, ' ');
         ct_buf_adds(b, PICK(g, WORDS));
     }
 }
@@ -534,9 +527,9 @@ static void add_hinted(struct gen *g, struct ct_buf *b, enum hint h, enum hint c
         if (ctx_name) {
             char tok[8][24];
             unsigned n = tokenize(ctx_name, tok, 8);
-            static const char *const who[] = {"user",    "person",  "author", "owner",
+            static const char *const who[] = {"user",    "person",   "author",  "owner",
                                               "member",  "customer", "contact", "employee",
-                                              "account", "profile", "people", "users"};
+                                              "account", "profile",  "people",  "users"};
             for (unsigned i = 0; i < n; i++)
                 for (size_t j = 0; j < NELEM(who); j++)
                     person |= !strcmp(tok[i], who[j]);
@@ -675,25 +668,21 @@ static void cut_cp(struct ct_buf *b, uint64_t max)
     uint64_t n = 0;
     while (i < b->len) {
         if (((unsigned char)b->ptr[i] & 0xc0) != 0x80) {
-            if (n == max)
-                break;
+            if (n == max) break;
             n++;
         }
         i++;
     }
     b->len = i;
-    if (b->ptr)
-        b->ptr[b->len] = 0;
+    if (b->ptr) b->ptr[b->len] = 0;
 }
 
 /* Fit a free text to [minlen, maxlen] code points: lengthen with words, cut, and keep the
  * ends free of spaces when there is room. */
 static void fit_text(struct gen *g, struct ct_buf *b, uint64_t minlen, uint64_t maxlen, enum hint h)
 {
-    if (maxlen > 100000)
-        maxlen = 100000;
-    if (minlen > maxlen)
-        return;
+    if (maxlen > 100000) maxlen = 100000;
+    if (minlen > maxlen) return;
     uint64_t n = ct__gen_utf8_len(b->ptr ? b->ptr : "", b->len);
     while (n < minlen) {
         if (texty(h)) {
@@ -718,8 +707,7 @@ static void fit_text(struct gen *g, struct ct_buf *b, uint64_t minlen, uint64_t 
         b->ptr[--b->len] = 0;
         n--;
     }
-    if (b->len > 0 && b->ptr[b->len - 1] == ' ')
-        b->ptr[b->len - 1] = 'a';
+    if (b->len > 0 && b->ptr[b->len - 1] == ' ') b->ptr[b->len - 1] = 'a';
 }
 
 /* ===================================================================== strings =========== */
@@ -734,10 +722,8 @@ struct strcons {
 
 static uint64_t count_of(const struct ct_node *v)
 {
-    if (!v || v->kind != CT_NUMBER || (v->flags & CT_NF_NEG))
-        return 0;
-    if (v->num >= 1.8e19)
-        return UINT64_MAX;
+    if (!v || v->kind != CT_NUMBER || (v->flags & CT_NF_NEG)) return 0;
+    if (v->num >= 1.8e19) return UINT64_MAX;
     return (uint64_t)v->num;
 }
 
@@ -747,35 +733,28 @@ static void str_constraints(struct gen *g, const struct gen_conj *c, struct strc
     sc->maxlen = UINT64_MAX;
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *s = c->v[i];
-        if (s->kind != CT_OBJECT)
-            continue;
+        if (s->kind != CT_OBJECT) continue;
         const struct ct_node *v;
-        if ((v = gkw(g, s, K_MIN_LENGTH)) && count_of(v) > sc->minlen)
-            sc->minlen = count_of(v);
+        if ((v = gkw(g, s, K_MIN_LENGTH)) && count_of(v) > sc->minlen) sc->minlen = count_of(v);
         if ((v = gkw(g, s, K_MAX_LENGTH)) && v->kind == CT_NUMBER && count_of(v) < sc->maxlen)
             sc->maxlen = count_of(v);
         if ((v = gkw(g, s, K_PATTERN)) && v->kind == CT_STRING && sc->npat < NELEM(sc->pat))
             sc->pat[sc->npat++] = v;
-        if ((v = gkw(g, s, K_FORMAT)) && v->kind == CT_STRING && !sc->format)
-            sc->format = v->u.str;
+        if ((v = gkw(g, s, K_FORMAT)) && v->kind == CT_STRING && !sc->format) sc->format = v->u.str;
         if (!sc->at && (gkw(g, s, K_PATTERN) || gkw(g, s, K_MIN_LENGTH) ||
                         gkw(g, s, K_MAX_LENGTH) || gkw(g, s, K_FORMAT)))
             sc->at = s;
     }
-    if (!sc->at && c->n)
-        sc->at = c->v[0];
+    if (!sc->at && c->n) sc->at = c->v[0];
 }
 
 static bool str_ok(struct gen *g, const struct strcons *sc, const char *s, size_t len)
 {
     uint64_t n = ct__gen_utf8_len(s, len);
-    if (n < sc->minlen || n > sc->maxlen)
-        return false;
+    if (n < sc->minlen || n > sc->maxlen) return false;
     for (unsigned i = 0; i < sc->npat; i++)
-        if (ct__gen_re_search(g->re, sc->pat[i]->u.str, sc->pat[i]->len, s, len) == 0)
-            return false;
-    if (sc->format && ct_format_check(sc->format, s, len) == 0)
-        return false;
+        if (ct__gen_re_search(g->re, sc->pat[i]->u.str, sc->pat[i]->len, s, len) == 0) return false;
+    if (sc->format && ct_format_check(sc->format, s, len) == 0) return false;
     return true;
 }
 
@@ -784,8 +763,7 @@ static bool str_ok(struct gen *g, const struct strcons *sc, const char *s, size_
 static void pad_for_pattern(struct gen *g, struct ct_buf *b, const struct strcons *sc)
 {
     uint64_t n = ct__gen_utf8_len(b->ptr ? b->ptr : "", b->len);
-    if (n >= sc->minlen || sc->minlen > 100000)
-        return;
+    if (n >= sc->minlen || sc->minlen > 100000) return;
     while (n < sc->minlen) {
         ct_buf_addc(b, "abcdefghijklmnopqrstuvwxyz"[gen_below(g, 26)]);
         n++;
@@ -807,8 +785,7 @@ struct ct_node *ct__gen_string(struct gen *g, const struct gen_conj *c, const ch
         return NULL;
     }
     enum hint h = classify(hint);
-    if (h == H_NONE && c->refname)
-        h = classify(c->refname);
+    if (h == H_NONE && c->refname) h = classify(c->refname);
     enum hint ctx = classify(g->ctx_name);
     struct ct_buf *b = &g->sbuf;
     bool fmt_known = false;
@@ -824,8 +801,7 @@ struct ct_node *ct__gen_string(struct gen *g, const struct gen_conj *c, const ch
             b->len = 0;
             const struct ct_node *p = sc.pat[attempt % sc.npat];
             if (!ct__gen_regex(g, p->u.str, p->len, sc.minlen, sc.maxlen, b)) {
-                if (attempt >= 6)
-                    break;
+                if (attempt >= 6) break;
                 continue;
             }
             pad_for_pattern(g, b, &sc);
@@ -838,19 +814,18 @@ struct ct_node *ct__gen_string(struct gen *g, const struct gen_conj *c, const ch
             fit_text(g, b, sc.minlen, sc.maxlen, h);
         }
         const char *s = ct_buf_cstr(b);
-        if (str_ok(g, &sc, s, b->len))
-            return ct__gen_str(g, s, b->len);
-        if (!sc.npat && !sc.format && attempt >= 2)
-            break;
+        if (str_ok(g, &sc, s, b->len)) return ct__gen_str(g, s, b->len);
+        if (!sc.npat && !sc.format && attempt >= 2) break;
     }
     if (sc.npat) {
         const struct ct_node *p = sc.pat[0];
-        ct__gen_fail(g, p, "could not generate a string matching pattern '%s' with length %llu..%llu",
+        ct__gen_fail(g, p,
+                     "could not generate a string matching pattern '%s' with length %llu..%llu",
                      p->u.str, (unsigned long long)sc.minlen,
                      (unsigned long long)(sc.maxlen == UINT64_MAX ? 0 : sc.maxlen));
     } else if (sc.format) {
-        ct__gen_fail(g, sc.at, "could not generate a '%s' string with length %llu..%llu",
-                     sc.format, (unsigned long long)sc.minlen, (unsigned long long)sc.maxlen);
+        ct__gen_fail(g, sc.at, "could not generate a '%s' string with length %llu..%llu", sc.format,
+                     (unsigned long long)sc.minlen, (unsigned long long)sc.maxlen);
     } else {
         ct__gen_fail(g, sc.at, "could not generate a string of length %llu..%llu",
                      (unsigned long long)sc.minlen, (unsigned long long)sc.maxlen);
@@ -869,8 +844,7 @@ struct dnum {
 static bool dnum_from_node(const struct ct_node *n, struct dnum *out)
 {
     struct ct_decimal d;
-    if (!ct_decimal_from_node(n, &d) || d.overflow || d.ndigits > 18)
-        return false;
+    if (!ct_decimal_from_node(n, &d) || d.overflow || d.ndigits > 18) return false;
     int64_t m = 0;
     for (uint32_t i = 0; i < d.ndigits; i++)
         m = m * 10 + (d.digits[i] - '0');
@@ -880,8 +854,7 @@ static bool dnum_from_node(const struct ct_node *n, struct dnum *out)
         return true;
     }
     int64_t e = d.exp - (int64_t)d.ndigits;
-    if (e < -30 || e > 30)
-        return false;
+    if (e < -30 || e > 30) return false;
     out->m = d.neg ? -m : m;
     out->e = (int)e;
     return true;
@@ -891,8 +864,7 @@ static bool pow10_i64(int k, int64_t *out)
 {
     int64_t v = 1;
     for (int i = 0; i < k; i++)
-        if (__builtin_mul_overflow(v, 10, &v))
-            return false;
+        if (__builtin_mul_overflow(v, 10, &v)) return false;
     *out = v;
     return true;
 }
@@ -912,13 +884,11 @@ static bool dnum_lcm(struct dnum *step, struct dnum x)
 {
     int e = step->e < x.e ? step->e : x.e;
     int64_t s1, s2, a, b;
-    if (!pow10_i64(step->e - e, &s1) || !pow10_i64(x.e - e, &s2))
-        return false;
+    if (!pow10_i64(step->e - e, &s1) || !pow10_i64(x.e - e, &s2)) return false;
     if (__builtin_mul_overflow(step->m, s1, &a) || __builtin_mul_overflow(x.m, s2, &b))
         return false;
     int64_t gd = gcd64(a, b), l;
-    if (__builtin_mul_overflow(a / gd, b, &l))
-        return false;
+    if (__builtin_mul_overflow(a / gd, b, &l)) return false;
     /* Normalise: move factors of ten into the exponent. */
     while (l % 10 == 0 && e < 0) {
         l /= 10;
@@ -933,8 +903,7 @@ static bool dnum_lcm(struct dnum *step, struct dnum x)
 static bool dnum_text(int64_t k, struct dnum step, char *out, size_t cap)
 {
     int64_t v;
-    if (__builtin_mul_overflow(k, step.m, &v))
-        return false;
+    if (__builtin_mul_overflow(k, step.m, &v)) return false;
     int e = step.e;
     while (e < 0 && v % 10 == 0) {
         v /= 10;
@@ -945,10 +914,8 @@ static bool dnum_text(int64_t k, struct dnum step, char *out, size_t cap)
     uint64_t u = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     int nd = snprintf(digits, sizeof digits, "%llu", (unsigned long long)u);
     if (e >= 0) {
-        if (u == 0)
-            return snprintf(out, cap, "0") < (int)cap;
-        if (e > 12)
-            return snprintf(out, cap, "%s%se%d", neg ? "-" : "", digits, e) < (int)cap;
+        if (u == 0) return snprintf(out, cap, "0") < (int)cap;
+        if (e > 12) return snprintf(out, cap, "%s%se%d", neg ? "-" : "", digits, e) < (int)cap;
         int w = snprintf(out, cap, "%s%s", neg ? "-" : "", digits);
         for (int i = 0; i < e && (size_t)w + 1 < cap; i++)
             out[w++] = '0';
@@ -957,8 +924,7 @@ static bool dnum_text(int64_t k, struct dnum step, char *out, size_t cap)
     }
     int frac = -e;
     size_t w = 0;
-    if (neg)
-        out[w++] = '-';
+    if (neg) out[w++] = '-';
     if (nd <= frac) {
         out[w++] = '0';
         out[w++] = '.';
@@ -993,14 +959,11 @@ struct numcons {
 
 static void tighten(struct bound *b, const struct ct_node *n, bool excl, bool lower)
 {
-    if (!n || n->kind != CT_NUMBER)
-        return;
+    if (!n || n->kind != CT_NUMBER) return;
     if (b->n) {
         int c = ct_num_cmp(n, b->n);
-        if (lower ? c < 0 : c > 0)
-            return;
-        if (c == 0 && !excl)
-            return;
+        if (lower ? c < 0 : c > 0) return;
+        if (c == 0 && !excl) return;
     }
     b->n = n;
     b->v = n->num;
@@ -1016,8 +979,7 @@ static void num_constraints(struct gen *g, const struct gen_conj *c, bool intege
     nc->has_step = integer;
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *s = c->v[i];
-        if (s->kind != CT_OBJECT)
-            continue;
+        if (s->kind != CT_OBJECT) continue;
         const struct ct_node *mn = gkw(g, s, K_MINIMUM), *mx = gkw(g, s, K_MAXIMUM);
         const struct ct_node *emn = gkw(g, s, K_EXCLUSIVE_MINIMUM);
         const struct ct_node *emx = gkw(g, s, K_EXCLUSIVE_MAXIMUM);
@@ -1027,10 +989,8 @@ static void num_constraints(struct gen *g, const struct gen_conj *c, bool intege
         bool bmx = emx && emx->kind == CT_BOOL && (emx->flags & CT_NF_TRUE);
         tighten(&nc->lo, mn, bmn, true);
         tighten(&nc->hi, mx, bmx, false);
-        if (emn && emn->kind == CT_NUMBER)
-            tighten(&nc->lo, emn, true, true);
-        if (emx && emx->kind == CT_NUMBER)
-            tighten(&nc->hi, emx, true, false);
+        if (emn && emn->kind == CT_NUMBER) tighten(&nc->lo, emn, true, true);
+        if (emx && emx->kind == CT_NUMBER) tighten(&nc->hi, emx, true, false);
         const struct ct_node *mo = gkw(g, s, K_MULTIPLE_OF);
         struct dnum d;
         if (mo && mo->kind == CT_NUMBER && !(mo->flags & CT_NF_NEG) && dnum_from_node(mo, &d) &&
@@ -1045,25 +1005,21 @@ static void num_constraints(struct gen *g, const struct gen_conj *c, bool intege
             nc->step_overflow = true;
         }
         const struct ct_node *f = gkw(g, s, K_FORMAT);
-        if (f && f->kind == CT_STRING && !nc->format)
-            nc->format = f->u.str;
-        if (!nc->at && (mn || mx || emn || emx || mo))
-            nc->at = s;
+        if (f && f->kind == CT_STRING && !nc->format) nc->format = f->u.str;
+        if (!nc->at && (mn || mx || emn || emx || mo)) nc->at = s;
     }
-    if (!nc->at && c->n)
-        nc->at = c->v[0];
+    if (!nc->at && c->n) nc->at = c->v[0];
     (void)g;
 }
 
 /* Preferred ranges by property name: what a frontend developer expects to see. */
 static bool hint_range(const char *hint, bool integer, double *lo, double *hi)
 {
-    if (!hint)
-        return false;
+    if (!hint) return false;
     char tok[8][24];
     unsigned n = tokenize(hint, tok, 8);
-    if (!n)
-        return false;
+    if (!n) return false;
+    /* clang-format off */
     static const struct {
         const char *tok;
         double lo, hi;
@@ -1088,6 +1044,7 @@ static bool hint_range(const char *hint, bool integer, double *lo, double *hi)
         {"status", 200, 200},      {"code", 200, 200},       {"seconds", 1, 3600},
         {"retry", 1, 5},           {"attempts", 1, 5},       {"weight", 1, 100},
     };
+    /* clang-format on */
     for (size_t i = 0; i < NELEM(R); i++) {
         if (!strcmp(tok[n - 1], R[i].tok)) {
             *lo = R[i].lo;
@@ -1101,8 +1058,7 @@ static bool hint_range(const char *hint, bool integer, double *lo, double *hi)
 
 static void format_range(const char *f, double *lo, double *hi)
 {
-    if (!f)
-        return;
+    if (!f) return;
     double flo = -9007199254740991.0, fhi = 9007199254740991.0;
     if (!strcmp(f, "int32")) {
         flo = -2147483648.0;
@@ -1128,10 +1084,8 @@ static void format_range(const char *f, double *lo, double *hi)
         flo = -3.0e38;
         fhi = 3.0e38;
     }
-    if (*lo < flo)
-        *lo = flo;
-    if (*hi > fhi)
-        *hi = fhi;
+    if (*lo < flo) *lo = flo;
+    if (*hi > fhi) *hi = fhi;
 }
 
 /* Does the literal satisfy both bounds exactly? */
@@ -1139,13 +1093,11 @@ static bool within(const struct ct_node *v, const struct numcons *nc)
 {
     if (nc->lo.n) {
         int c = ct_num_cmp(v, nc->lo.n);
-        if (c < 0 || (c == 0 && nc->lo.excl))
-            return false;
+        if (c < 0 || (c == 0 && nc->lo.excl)) return false;
     }
     if (nc->hi.n) {
         int c = ct_num_cmp(v, nc->hi.n);
-        if (c > 0 || (c == 0 && nc->hi.excl))
-            return false;
+        if (c > 0 || (c == 0 && nc->hi.excl)) return false;
     }
     return true;
 }
@@ -1164,10 +1116,8 @@ struct ct_node *ct__gen_number(struct gen *g, const struct gen_conj *c, bool int
     /* The hard range, as doubles (the literals decide at the end). */
     double L = nc.lo.n ? nc.lo.v : -INFINITY, U = nc.hi.n ? nc.hi.v : INFINITY;
     format_range(nc.format, &L, &U);
-    if (L < -NUM_CLAMP)
-        L = -NUM_CLAMP;
-    if (U > NUM_CLAMP)
-        U = NUM_CLAMP;
+    if (L < -NUM_CLAMP) L = -NUM_CLAMP;
+    if (U > NUM_CLAMP) U = NUM_CLAMP;
     if (L > U) {
         ct__gen_fail(g, nc.at, "no number lies between the minimum and the maximum");
         return NULL;
@@ -1201,10 +1151,8 @@ struct ct_node *ct__gen_number(struct gen *g, const struct gen_conj *c, bool int
             phi = U;
             plo = U - (fabs(U) > 100 ? fabs(U) : 100);
         }
-        if (phi > U)
-            phi = U;
-        if (plo < L)
-            plo = L;
+        if (phi > U) phi = U;
+        if (plo < L) plo = L;
     }
     char lit[64];
     for (int pass = 0; pass < 2; pass++) {
@@ -1214,8 +1162,7 @@ struct ct_node *ct__gen_number(struct gen *g, const struct gen_conj *c, bool int
             klo = klo < -9.0e15 ? -9.0e15 : klo;
             khi = khi > 9.0e15 ? 9.0e15 : khi;
         }
-        if (klo > khi)
-            continue;
+        if (klo > khi) continue;
         int64_t k0 = (int64_t)klo, k1 = (int64_t)khi;
         uint64_t span = (uint64_t)(k1 - k0);
         for (int t = 0; t < 8; t++) {
@@ -1224,13 +1171,10 @@ struct ct_node *ct__gen_number(struct gen *g, const struct gen_conj *c, bool int
                 k = k0 + (int64_t)gen_below(g, span + 1 < span ? span : span + 1);
             else /* ends of the range, nudged inwards for exclusive bounds */
                 k = t == 5 ? k0 : t == 6 ? k0 + 1 : k1 - 1;
-            if (k < k0 || k > k1)
-                continue;
-            if (!dnum_text(k, step, lit, sizeof lit))
-                continue;
+            if (k < k0 || k > k1) continue;
+            if (!dnum_text(k, step, lit, sizeof lit)) continue;
             struct ct_node *n = ct__gen_num_lit(g, lit, strlen(lit));
-            if (within(n, &nc) && (!integer || ct_num_is_integer(n)))
-                return n;
+            if (within(n, &nc) && (!integer || ct_num_is_integer(n))) return n;
         }
     }
     ct__gen_fail(g, nc.at, "no %s satisfies these bounds%s", integer ? "integer" : "number",

@@ -55,20 +55,17 @@ static bool is_doc(const char *name)
 static void collect(const char *path, struct strlist *out)
 {
     struct stat st;
-    if (stat(path, &st) != 0)
-        return;
+    if (stat(path, &st) != 0) return;
     if (!S_ISDIR(st.st_mode)) {
         push(out, ct_xstrdup(path));
         return;
     }
     DIR *d = opendir(path);
-    if (!d)
-        return;
+    if (!d) return;
     struct dirent *e;
     struct strlist here = {0};
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || !is_doc(e->d_name))
-            continue;
+        if (e->d_name[0] == '.' || !is_doc(e->d_name)) continue;
         char *p = ct_xasprintf("%s/%s", path, e->d_name);
         if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
             push(&here, p);
@@ -97,19 +94,16 @@ struct excs {
 static void load_exceptions(const char *path, struct excs *ex)
 {
     FILE *f = path ? fopen(path, "r") : NULL;
-    if (!f)
-        return;
+    if (!f) return;
     char line[2048];
     while (fgets(line, sizeof line, f)) {
         char *hash = strchr(line, '#');
-        if (hash)
-            *hash = 0;
+        if (hash) *hash = 0;
         char *p = line;
         while (*p == ' ' || *p == '\t')
             p++;
         char *sp = strpbrk(p, " \t");
-        if (!*p || *p == '\n' || !sp)
-            continue;
+        if (!*p || *p == '\n' || !sp) continue;
         *sp = 0;
         char *label = sp + 1;
         while (*label == ' ' || *label == '\t')
@@ -126,8 +120,7 @@ static void load_exceptions(const char *path, struct excs *ex)
 static struct exc *find_exc(struct excs *ex, const char *doc, const char *label)
 {
     for (size_t i = 0; i < ex->n; i++)
-        if (!strcmp(ex->v[i].doc, doc) && !strcmp(ex->v[i].label, label))
-            return &ex->v[i];
+        if (!strcmp(ex->v[i].doc, doc) && !strcmp(ex->v[i].label, label)) return &ex->v[i];
     return NULL;
 }
 
@@ -143,6 +136,8 @@ struct run {
 struct counts {
     unsigned schemas, generated, valid, excepted, unexpected;
     double us;
+    double slowest_us; /* one instance */
+    char slowest[256];
     unsigned shown;
 };
 
@@ -189,13 +184,21 @@ static void one_schema(struct run *run, struct ct_docset *ds, struct ct_schema_s
     ct_arena_init(&arena, 16384);
     struct ct_vctx *vc = ct_vctx_new();
     for (unsigned seed = 1; seed <= SEEDS; seed++) {
-        struct ct_gen_opts o = {.seed = seed, .direction = dir, .oas30 = oas30,
-                                .prefer_examples = seed % 2 == 0, .cache = cache};
+        struct ct_gen_opts o = {.seed = seed,
+                                .direction = dir,
+                                .oas30 = oas30,
+                                .prefer_examples = seed % 2 == 0,
+                                .cache = cache};
         struct ct_diags d;
         ct_diags_init(&d);
         double t0 = now_us();
         struct ct_node *inst = ct_gen_instance(ds, schema, &o, &arena, &d);
-        c->us += now_us() - t0;
+        double dt = now_us() - t0;
+        c->us += dt;
+        if (dt > c->slowest_us) {
+            c->slowest_us = dt;
+            snprintf(c->slowest, sizeof c->slowest, "%s", label);
+        }
         bool ok = false;
         if (inst && run->dump && !strcmp(run->dump, label)) {
             struct ct_buf b;
@@ -253,8 +256,10 @@ static void bench(struct ct_docset *ds, const struct ct_node *schema, bool oas30
     ct_arena_init(&arena, 16384);
     for (int with_cache = 0; with_cache < 2; with_cache++) {
         for (int i = 0; i < N; i++) {
-            struct ct_gen_opts o = {.seed = (uint64_t)i, .direction = CT_DIR_RESPONSE,
-                                    .oas30 = oas30, .cache = with_cache ? cache : NULL};
+            struct ct_gen_opts o = {.seed = (uint64_t)i,
+                                    .direction = CT_DIR_RESPONSE,
+                                    .oas30 = oas30,
+                                    .cache = with_cache ? cache : NULL};
             double t0 = now_us();
             struct ct_node *inst = ct_gen_instance(ds, schema, &o, &arena, NULL);
             t[i] = now_us() - t0;
@@ -303,21 +308,19 @@ static void one_doc(struct run *run, const char *path)
         const struct ct_oas_op *op = &oas->ops[i];
         const char *m = ct_http_method_name(op->method);
         for (unsigned k = 0; k < op->nbody; k++) {
-            if (!op->body[k].schema)
-                continue;
+            if (!op->body[k].schema) continue;
             snprintf(label, sizeof label, "%s %s request %s", m, op->path, op->body[k].type);
-            one_schema(run, ds, set, cache, base, label, op->body[k].schema, CT_DIR_REQUEST,
-                       oas30, &c);
+            one_schema(run, ds, set, cache, base, label, op->body[k].schema, CT_DIR_REQUEST, oas30,
+                       &c);
         }
         for (unsigned r = 0; r < op->nresponses; r++) {
             const struct ct_oas_response *rs = &op->responses[r];
             for (unsigned k = 0; k < rs->nmedia; k++) {
-                if (!rs->media[k].schema)
-                    continue;
+                if (!rs->media[k].schema) continue;
                 snprintf(label, sizeof label, "%s %s %s %s", m, op->path, rs->status,
                          rs->media[k].type);
-                one_schema(run, ds, set, cache, base, label, rs->media[k].schema,
-                           CT_DIR_RESPONSE, oas30, &c);
+                one_schema(run, ds, set, cache, base, label, rs->media[k].schema, CT_DIR_RESPONSE,
+                           oas30, &c);
             }
         }
     }
@@ -327,8 +330,8 @@ static void one_doc(struct run *run, const char *path)
            ok ? "ok" : "not ok", ++run->tap_n, base, c.schemas, c.generated, c.valid, expected,
            c.excepted ? " (listed exceptions fail)" : "",
            c.generated ? c.us / (c.schemas * SEEDS) : 0.0);
-    if (!ok)
-        run->failed++;
+    if (c.slowest_us > 0) printf("# slowest: %s, %.0f us\n", c.slowest, c.slowest_us);
+    if (!ok) run->failed++;
     ct_gen_cache_free(cache);
     ct_schema_set_free(set);
     ct_diags_deinit(&d);
@@ -384,8 +387,7 @@ int main(int argc, char **argv)
     }
     printf("%s %d - exception list is current (%zu entries, %u stale)\n", stale ? "not ok" : "ok",
            ++run.tap_n, ex.n, stale);
-    if (stale)
-        run.failed++;
+    if (stale) run.failed++;
     for (size_t i = 0; i < files.n; i++)
         ct_free(files.v[i]);
     ct_free(files.v);

@@ -34,8 +34,7 @@ static char **list_json(const char *dir, size_t *n)
 {
     *n = 0;
     DIR *d = opendir(dir);
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     char **v = NULL;
     size_t cap = 0;
     struct dirent *e;
@@ -47,8 +46,7 @@ static char **list_json(const char *dir, size_t *n)
         }
     }
     closedir(d);
-    if (*n)
-        qsort(v, *n, sizeof(*v), cmp_str);
+    if (*n) qsort(v, *n, sizeof(*v), cmp_str);
     return v;
 }
 
@@ -115,8 +113,8 @@ static void run_file(const char *suite, const char *draft, const char *file, str
                     t->refused++;
                     if (satisfiable) {
                         t->missed++;
-                            printf("# missed (schema has valid instances): %s | %s: %s\n", draft,
-                                   ct_obj_str(grp, "description"), gd.n ? gd.v[0].msg : "");
+                        printf("# missed (schema has valid instances): %s | %s: %s\n", draft,
+                               ct_obj_str(grp, "description"), gd.n ? gd.v[0].msg : "");
                     }
                 } else if (ct_schema_validate(s, inst, &gd)) {
                     t->valid++;

@@ -155,8 +155,7 @@ static const struct ct_diag *gen_fails(const char *ptr)
 {
     struct ct_gen_opts o = {.seed = 1, .oas30 = F.oas30};
     const struct ct_node *inst = ct_gen_instance(F.ds, schema_at(ptr), &o, &F.arena, &F.diags);
-    if (inst)
-        print_message("unexpected instance %s\n", emit(inst));
+    if (inst) print_message("unexpected instance %s\n", emit(inst));
     assert_null(inst);
     assert_true(F.diags.nerrors >= 1);
     return &F.diags.v[0];
@@ -214,8 +213,8 @@ static void test_gen_cache_does_not_change_output(void **state)
     struct ct_gen_cache *cache = ct_gen_cache_new();
     for (uint64_t seed = 0; seed < 10; seed++) {
         struct ct_gen_opts o = {.seed = seed};
-        char *a = ct_xstrdup(emit(ct_gen_instance(F.ds, schema_at("/components/schemas/S"), &o,
-                                                  &F.arena, &F.diags)));
+        char *a = ct_xstrdup(emit(
+            ct_gen_instance(F.ds, schema_at("/components/schemas/S"), &o, &F.arena, &F.diags)));
         o.cache = cache;
         assert_string_equal(a, emit(ct_gen_instance(F.ds, schema_at("/components/schemas/S"), &o,
                                                     &F.arena, &F.diags)));
@@ -336,8 +335,7 @@ static void test_gen_combines_several_multiple_of(void **state)
 static void test_gen_integer_format_int32_stays_in_range(void **state)
 {
     (void)state;
-    load("components: {schemas: {I: {type: integer, format: int32, minimum: 2147483600}}}",
-         false);
+    load("components: {schemas: {I: {type: integer, format: int32, minimum: 2147483600}}}", false);
     for (uint64_t seed = 0; seed < 10; seed++) {
         const struct ct_node *n = gen("/components/schemas/I", seed);
         assert_true(n->num >= 2147483600.0 && n->num <= 2147483647.0);
@@ -380,7 +378,8 @@ static void test_gen_pattern_result_matches_pattern(void **state)
         "^\\\\S(?:.*\\\\S)?$",
         "^#(([0-9a-fA-F]{2}){3}|([0-9a-fA-F]){3})$",
         "^(STOP|START|HELP)\\\\.(ALL|ENGLISH|FRENCH)$",
-        "^\\\\d{4}-\\\\d{2}-\\\\d{2}T\\\\d{2}:\\\\d{2}(\\\\.\\\\d{1,6})?(Z|[+-]\\\\d{2}:\\\\d{2})?$",
+        "^\\\\d{4}-\\\\d{2}-\\\\d{2}T\\\\d{2}:\\\\d{2}(\\\\.\\\\d{1,6})?(Z|[+-]\\\\d{2}:\\\\d{2})?"
+        "$",
         "^[^@\\\\s]+@[^@\\\\s]+\\\\.[a-z]{2,}$",
         "^(0|[1-9][0-9]*)$",
         "^(?<word>[a-z]{3})-\\\\k<word>$",
@@ -458,11 +457,28 @@ static void test_gen_formats_are_valid(void **state)
 {
     (void)state;
     static const char *const fmts[] = {
-        "date-time", "date",        "time",          "duration", "email",
-        "idn-email", "hostname",    "idn-hostname",  "ipv4",     "ipv6",
-        "uri",       "uri-reference", "iri",         "iri-reference", "uuid",
-        "json-pointer", "relative-json-pointer", "regex", "byte", "binary",
-        "password",  "uri-template",
+        "date-time",
+        "date",
+        "time",
+        "duration",
+        "email",
+        "idn-email",
+        "hostname",
+        "idn-hostname",
+        "ipv4",
+        "ipv6",
+        "uri",
+        "uri-reference",
+        "iri",
+        "iri-reference",
+        "uuid",
+        "json-pointer",
+        "relative-json-pointer",
+        "regex",
+        "byte",
+        "binary",
+        "password",
+        "uri-template",
     };
     for (size_t i = 0; i < sizeof fmts / sizeof *fmts; i++) {
         char yaml[256];
@@ -472,8 +488,7 @@ static void test_gen_formats_are_valid(void **state)
         for (uint64_t seed = 0; seed < 8; seed++) {
             const struct ct_node *s = gen("/components/schemas/S", seed);
             int rc = ct_format_check(fmts[i], s->u.str, s->len);
-            if (rc == 0)
-                print_message("format %s: '%s'\n", fmts[i], s->u.str);
+            if (rc == 0) print_message("format %s: '%s'\n", fmts[i], s->u.str);
             assert_int_not_equal(0, rc);
         }
         ct_schema_set_free(F.set);
@@ -490,8 +505,9 @@ static void test_gen_byte_format_is_base64(void **state)
     load("components: {schemas: {S: {type: string, format: byte}}}", false);
     const struct ct_node *s = gen("/components/schemas/S", 2);
     assert_int_equal(0, s->len % 4);
-    assert_true(strspn(s->u.str, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") ==
-                s->len);
+    assert_true(
+        strspn(s->u.str, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") ==
+        s->len);
     done();
 }
 
@@ -505,8 +521,8 @@ static void test_gen_uses_property_names_as_hints(void **state)
          false);
     const struct ct_node *u = gen("/components/schemas/U", 4);
     assert_int_equal(1, ct_format_check("email", get(u, "email")->u.str, get(u, "email")->len));
-    assert_int_equal(1, ct_format_check("date-time", get(u, "createdAt")->u.str,
-                                        get(u, "createdAt")->len));
+    assert_int_equal(
+        1, ct_format_check("date-time", get(u, "createdAt")->u.str, get(u, "createdAt")->len));
     assert_memory_equal("https://", get(u, "avatarUrl")->u.str, 8);
     assert_non_null(strchr(get(u, "description")->u.str, ' ')); /* words, not noise */
     assert_true(get(u, "firstName")->u.str[0] >= 'A' && get(u, "firstName")->u.str[0] <= 'Z');
@@ -523,7 +539,8 @@ static void test_gen_plain_strings_are_readable_words(void **state)
     done();
 }
 
-/* --- enum, const, examples --------------------------------------------------------------------- */
+/* --- enum, const, examples ---------------------------------------------------------------------
+ */
 
 static void test_gen_enum_value_is_chosen(void **state)
 {
@@ -538,8 +555,9 @@ static void test_gen_enum_value_is_chosen(void **state)
 static void test_gen_enum_values_filtered_by_other_keywords(void **state)
 {
     (void)state;
-    load("components: {schemas: {E: {allOf: [{enum: [a, bb, ccc]}, {type: string, minLength: 3}]}}}",
-         false);
+    load(
+        "components: {schemas: {E: {allOf: [{enum: [a, bb, ccc]}, {type: string, minLength: 3}]}}}",
+        false);
     for (uint64_t seed = 0; seed < 10; seed++)
         assert_string_equal("ccc", gen("/components/schemas/E", seed)->u.str);
     done();
