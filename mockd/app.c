@@ -50,8 +50,63 @@ static unsigned parse_status(const char *s, unsigned *klass)
 }
 
 /* The answer body of a media type: a valid example if there is one, else a generated body. */
+/* Responses shared through $ref (error responses, mostly) have one Media Type node: their plan
+ * is made once and copied. A small open-addressing table keyed by that node. */
+struct memo {
+    const struct ct_node *node;
+    struct mockd_media_plan plan;
+};
+static struct memo *memo_tab;
+static size_t memo_cap, memo_n;
+
+static struct memo *memo_slot(const struct ct_node *node)
+{
+    if ((memo_n + 1) * 2 > memo_cap) {
+        size_t ncap = memo_cap ? memo_cap * 2 : 256;
+        struct memo *nt = ct_xcalloc(ncap, sizeof(*nt));
+        for (size_t i = 0; i < memo_cap; i++) {
+            if (!memo_tab[i].node)
+                continue;
+            size_t h = ((uintptr_t)memo_tab[i].node >> 4) & (ncap - 1);
+            while (nt[h].node)
+                h = (h + 1) & (ncap - 1);
+            nt[h] = memo_tab[i];
+        }
+        ct_free(memo_tab);
+        memo_tab = nt;
+        memo_cap = ncap;
+    }
+    size_t h = ((uintptr_t)node >> 4) & (memo_cap - 1);
+    while (memo_tab[h].node && memo_tab[h].node != node)
+        h = (h + 1) & (memo_cap - 1);
+    return &memo_tab[h];
+}
+
+static void plan_media_once(struct mockd_app *app, struct mockd_media_plan *mp,
+                            enum ct_direction dir, bool is_response, struct ct_diags *diags);
+
 static void plan_media(struct mockd_app *app, struct mockd_media_plan *mp, enum ct_direction dir,
                        bool is_response, struct ct_diags *diags)
+{
+    if (!is_response) {
+        plan_media_once(app, mp, dir, is_response, diags);
+        return;
+    }
+    struct memo *slot = memo_slot(mp->m->node);
+    if (slot->node) {
+        const struct ct_oas_media *m = mp->m;
+        *mp = slot->plan;
+        mp->m = m;
+        return;
+    }
+    plan_media_once(app, mp, dir, is_response, diags);
+    slot->node = mp->m->node;
+    slot->plan = *mp;
+    memo_n++;
+}
+
+static void plan_media_once(struct mockd_app *app, struct mockd_media_plan *mp,
+                            enum ct_direction dir, bool is_response, struct ct_diags *diags)
 {
     struct ct_arena *arena = ct_docset_arena(app->ds);
     mp->json = mockd_media_is_json(mp->m->type);
@@ -183,6 +238,7 @@ static void plan_op(struct mockd_app *app, struct mockd_op_plan *p, const struct
 int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
 {
     memset(app, 0, sizeof(*app));
+    pthread_mutex_init(&app->render_lock, NULL);
     app->cfg = cfg;
     struct ct_diags diags;
     ct_diags_init(&diags);
@@ -208,6 +264,9 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
     app->plans = ct_xcalloc(app->oas->nops + 1, sizeof(*app->plans));
     for (unsigned i = 0; i < app->oas->nops; i++)
         plan_op(app, &app->plans[i], &app->oas->ops[i], &diags);
+    ct_free(memo_tab);
+    memo_tab = NULL;
+    memo_cap = memo_n = 0;
     app->layers = mockd_layers_new(app, &diags);
     size_t errors = diags.nerrors;
     print_diags(&diags);
@@ -231,13 +290,28 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
     }
     app->jwt = mockd_jwt_new(cfg->jwt_secret, cfg->token_ttl, cfg->refresh_ttl);
 
-    struct ct_buf b;
-    ct_buf_init(&b, 0);
-    ct_json_emit(app->oas->root, &b, false);
-    app->spec_json = ct_buf_steal(&b, &app->spec_json_len);
-    ct_yaml_emit(app->oas->root, &b);
-    app->spec_yaml = ct_buf_steal(&b, &app->spec_yaml_len);
     return 0;
+}
+
+const char *mockd_app_spec_text(const struct mockd_app *capp, bool yaml, size_t *len)
+{
+    /* The rendering cache is the one mutable part of an app; the lock makes it safe. */
+    struct mockd_app *app = (struct mockd_app *)capp;
+    pthread_mutex_lock(&app->render_lock);
+    char **text = yaml ? &app->spec_yaml : &app->spec_json;
+    size_t *tl = yaml ? &app->spec_yaml_len : &app->spec_json_len;
+    if (!*text) {
+        struct ct_buf b;
+        ct_buf_init(&b, 0);
+        if (yaml)
+            ct_yaml_emit(app->oas->root, &b);
+        else
+            ct_json_emit(app->oas->root, &b, false);
+        *text = ct_buf_steal(&b, tl);
+    }
+    pthread_mutex_unlock(&app->render_lock);
+    *len = *tl;
+    return *text;
 }
 
 void mockd_app_free(struct mockd_app *app)
@@ -248,6 +322,7 @@ void mockd_app_free(struct mockd_app *app)
     ct_router_free(app->router);
     ct_free(app->plans);
     mockd_jwt_free(app->jwt);
+    pthread_mutex_destroy(&app->render_lock);
     ct_free(app->spec_json);
     ct_free(app->spec_yaml);
     ct_docset_free(app->ds);

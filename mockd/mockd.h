@@ -8,6 +8,7 @@
 #include "openapi/router.h"
 #include "schema/schema.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -86,13 +87,18 @@ struct mockd_app {
     struct mockd_op_plan *plans; /* parallel to oas->ops */
     struct mockd_jwt *jwt;
     enum mockd_auth auth;        /* effective mode (AUTO resolved) */
-    char *spec_json;             /* GET /openapi.json */
+    char *spec_json;             /* GET /openapi.json, rendered on first use */
     size_t spec_json_len;
     char *spec_yaml;
     size_t spec_yaml_len;
+    pthread_mutex_t render_lock;
     unsigned nwarnings;          /* examples that failed their schema, and so on */
     struct mockd_layers *layers; /* test-double layers: state, overrides, faults, journal */
 };
+
+/** The loaded document as JSON or YAML text, rendered once on first use (thread-safe); the
+ * text lives as long as the app. */
+const char *mockd_app_spec_text(const struct mockd_app *app, bool yaml, size_t *len);
 
 /** Load and prepare; prints located diagnostics to stderr. Returns 0 or an exit status. */
 int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg);

@@ -1203,8 +1203,7 @@ static void handle(const struct mockd_app *app, struct mockd_req *req, struct mo
         if (req->path_len == 13 && !memcmp(req->path, "/openapi.json", 13)) {
             resp->status = 200;
             resp->content_type = "application/json";
-            resp->body = app->spec_json;
-            resp->body_len = app->spec_json_len;
+            resp->body = mockd_app_spec_text(app, false, &resp->body_len);
             resp->source = "builtin";
             return;
         }
@@ -1212,8 +1211,7 @@ static void handle(const struct mockd_app *app, struct mockd_req *req, struct mo
             (req->path_len == 12 && !memcmp(req->path, "/openapi.yml", 12))) {
             resp->status = 200;
             resp->content_type = "application/yaml";
-            resp->body = app->spec_yaml;
-            resp->body_len = app->spec_yaml_len;
+            resp->body = mockd_app_spec_text(app, true, &resp->body_len);
             resp->source = "builtin";
             return;
         }

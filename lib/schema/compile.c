@@ -69,6 +69,29 @@ struct ct_schema_set {
     size_t nschemas, capschemas;
     struct ct_diags *diags; /* during a compile */
     size_t errors;          /* during a compile */
+    struct smap *smap;      /* compiled root -> the ct_schema handed out for it */
+    size_t capsmap;
+    struct pindex *pidx;    /* parent links per document, for pointers of inner schemas */
+    size_t npidx, cappidx;
+};
+
+struct smap {
+    const struct ct_snode *sn;
+    struct ct_schema *s;
+};
+
+/* A document's parent links: node -> (parent, member key or item index), built by one walk the
+ * first time a schema inside that document needs its JSON Pointer, so that compiling thousands
+ * of component schemas of one big OpenAPI document stays linear. */
+struct pentry {
+    const struct ct_node *node, *parent, *key;
+    uint32_t index;
+};
+
+struct pindex {
+    const struct ct_node *root;
+    struct pentry *tab;
+    size_t cap;
 };
 
 /* --- small tables ---------------------------------------------------------------------------- */
@@ -459,32 +482,107 @@ static void scan(struct ct_schema_set *set, const struct ct_node *n, const char 
     ct_free(own_base);
 }
 
-/* Where does `n` sit in its document? Depth-first search by identity, for the pointer of a
- * schema that is compiled from the middle of a document (an OpenAPI component). */
-static bool find_path(const struct ct_node *cur, const struct ct_node *want, struct ct_buf *ptr,
-                      unsigned depth)
+static uint32_t ptr_hash(const void *p);
+
+static void pidx_put(struct pindex *px, size_t *n, const struct ct_node *node,
+                     const struct ct_node *parent, const struct ct_node *key, uint32_t index)
 {
-    if (cur == want)
-        return true;
-    if (depth > 64)
-        return false;
-    size_t mark = ptr->len;
+    if ((*n + 1) * 2 > px->cap) {
+        size_t ncap = px->cap ? px->cap * 2 : 1024;
+        struct pentry *nt = ct_xcalloc(ncap, sizeof(*nt));
+        for (size_t i = 0; i < px->cap; i++) {
+            if (!px->tab[i].node)
+                continue;
+            size_t h = ptr_hash(px->tab[i].node) & (ncap - 1);
+            while (nt[h].node)
+                h = (h + 1) & (ncap - 1);
+            nt[h] = px->tab[i];
+        }
+        ct_free(px->tab);
+        px->tab = nt;
+        px->cap = ncap;
+    }
+    size_t h = ptr_hash(node) & (px->cap - 1);
+    while (px->tab[h].node) {
+        if (px->tab[h].node == node)
+            return; /* shared through a YAML alias: the first path wins */
+        h = (h + 1) & (px->cap - 1);
+    }
+    px->tab[h] = (struct pentry){node, parent, key, index};
+    (*n)++;
+}
+
+static void pidx_walk(struct pindex *px, size_t *n, const struct ct_node *cur, unsigned depth)
+{
+    if (depth > 512)
+        return;
     if (cur->kind == CT_OBJECT) {
         for (uint32_t i = 0; i < cur->len; i++) {
-            ct_pointer_append(ptr, cur->u.members[i].key->u.str, cur->u.members[i].key->len);
-            if (find_path(cur->u.members[i].val, want, ptr, depth + 1))
-                return true;
-            ptr->len = mark;
+            const struct ct_node *v = cur->u.members[i].val;
+            if (v->kind == CT_OBJECT || v->kind == CT_ARRAY || v->kind == CT_BOOL) {
+                pidx_put(px, n, v, cur, cur->u.members[i].key, 0);
+                pidx_walk(px, n, v, depth + 1);
+            }
         }
     } else if (cur->kind == CT_ARRAY) {
         for (uint32_t i = 0; i < cur->len; i++) {
-            ct_buf_printf(ptr, "/%u", i);
-            if (find_path(cur->u.items[i], want, ptr, depth + 1))
-                return true;
-            ptr->len = mark;
+            const struct ct_node *v = cur->u.items[i];
+            if (v->kind == CT_OBJECT || v->kind == CT_ARRAY || v->kind == CT_BOOL) {
+                pidx_put(px, n, v, cur, NULL, i);
+                pidx_walk(px, n, v, depth + 1);
+            }
         }
     }
-    return false;
+}
+
+static const struct pentry *pidx_get(const struct pindex *px, const struct ct_node *node)
+{
+    if (!px->cap)
+        return NULL;
+    for (size_t h = ptr_hash(node) & (px->cap - 1); px->tab[h].node; h = (h + 1) & (px->cap - 1))
+        if (px->tab[h].node == node)
+            return &px->tab[h];
+    return NULL;
+}
+
+/* Where does `n` sit in its document? Appends its JSON Pointer to ptr; false when not found. */
+static bool find_path(struct ct_schema_set *set, const struct ct_node *root,
+                      const struct ct_node *want, struct ct_buf *ptr)
+{
+    if (root == want)
+        return true;
+    struct pindex *px = NULL;
+    for (size_t i = 0; i < set->npidx && !px; i++)
+        if (set->pidx[i].root == root)
+            px = &set->pidx[i];
+    if (!px) {
+        set->pidx = ct_xgrow(set->pidx, &set->cappidx, set->npidx + 1, sizeof(*set->pidx));
+        px = &set->pidx[set->npidx++];
+        memset(px, 0, sizeof(*px));
+        px->root = root;
+        size_t n = 0;
+        pidx_walk(px, &n, root, 0);
+    }
+    /* Walk up to the root, then write the tokens in order. */
+    const struct pentry *chain[512];
+    size_t depth = 0;
+    for (const struct pentry *e = pidx_get(px, want); e; e = pidx_get(px, e->parent)) {
+        if (depth == 512)
+            return false;
+        chain[depth++] = e;
+        if (e->parent == root)
+            break;
+    }
+    if (!depth || chain[depth - 1]->parent != root)
+        return false;
+    while (depth--) {
+        const struct pentry *e = chain[depth];
+        if (e->key)
+            ct_pointer_append(ptr, e->key->u.str, e->key->len);
+        else
+            ct_buf_printf(ptr, "/%u", e->index);
+    }
+    return true;
 }
 
 /* Make sure `n` has scan information: scan its document from the root when the root is a
@@ -507,7 +605,7 @@ static void ensure_scanned(struct ct_schema_set *set, const struct ct_node *n, c
     if (!info_get(set, n)) {
         char *b = fb_base ? ct_xstrdup(fb_base) : root ? doc_base(root) : ct_xstrdup("file:schema");
         ptr.len = 0;
-        if (root && find_path(root, n, &ptr, 0))
+        if (root && find_path(set, root, n, &ptr))
             ct_buf_addc(&ptr, 0), ptr.len--;
         else
             ptr.len = 0;
@@ -1433,6 +1531,10 @@ void ct_schema_set_free(struct ct_schema_set *set)
     }
     ct_free(set->anc);
     ct_free(set->info);
+    for (size_t i = 0; i < set->npidx; i++)
+        ct_free(set->pidx[i].tab);
+    ct_free(set->pidx);
+    ct_free(set->smap);
     for (size_t i = 0; i < set->nschemas; i++)
         ct_free(set->schemas[i]);
     ct_free(set->schemas);
@@ -1454,12 +1556,33 @@ const struct ct_schema *ct_schema_set_get(struct ct_schema_set *set, const struc
     ct_diags_deinit(&scratch);
     if (!ok)
         return NULL;
-    for (size_t i = 0; i < set->nschemas; i++)
-        if (set->schemas[i]->root == sn)
-            return set->schemas[i];
+    /* One ct_schema per compiled root, found through a hash table (linear search made
+     * compiling every operation of a big spec quadratic). */
+    if ((set->nschemas + 1) * 2 > set->capsmap) {
+        size_t ncap = set->capsmap ? set->capsmap * 2 : 256;
+        struct smap *nt = ct_xcalloc(ncap, sizeof(*nt));
+        for (size_t i = 0; i < set->capsmap; i++) {
+            if (!set->smap[i].sn)
+                continue;
+            size_t h = ptr_hash(set->smap[i].sn) & (ncap - 1);
+            while (nt[h].sn)
+                h = (h + 1) & (ncap - 1);
+            nt[h] = set->smap[i];
+        }
+        ct_free(set->smap);
+        set->smap = nt;
+        set->capsmap = ncap;
+    }
+    size_t h = ptr_hash(sn) & (set->capsmap - 1);
+    while (set->smap[h].sn) {
+        if (set->smap[h].sn == sn)
+            return set->smap[h].s;
+        h = (h + 1) & (set->capsmap - 1);
+    }
     struct ct_schema *s = ct_xcalloc(1, sizeof(*s));
     s->set = set;
     s->root = sn;
+    set->smap[h] = (struct smap){sn, s};
     set->schemas = ct_xgrow(set->schemas, &set->capschemas, set->nschemas + 1,
                             sizeof(*set->schemas));
     set->schemas[set->nschemas++] = s;
