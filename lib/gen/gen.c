@@ -27,11 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TOP_ATTEMPTS    8      /* whole-instance attempts (each with a derived seed) */
-#define VALUE_ATTEMPTS  4      /* local attempts when oneOf/not/else checks fail */
-#define NODE_BUDGET     20000u /* values per attempt before turning minimal */
-#define NODE_HARD_LIMIT 200000u
-#define CONJ_MAX        512u
+#define TOP_ATTEMPTS   8        /* whole-instance attempts (each with a derived seed) */
+#define VALUE_ATTEMPTS 4        /* local attempts when oneOf/not/else checks fail */
+#define NODE_BUDGET    20000u   /* values per attempt before turning minimal */
+#define WORK_LIMIT     200000ul /* values per call, all attempts: bounds the time of any call */
+#define CONJ_MAX       512u
 
 /* ===================================================================== helpers =========== */
 
@@ -1499,8 +1499,13 @@ static struct ct_node *gen_merged(struct gen *g, struct gen_conj *c, const char 
 
 static struct ct_node *gen_value(struct gen *g, struct gen_conj *c, const char *hint)
 {
-    if (++g->nodes > NODE_HARD_LIMIT) {
-        ct__gen_fail(g, c->n ? c->v[0] : NULL, "the instance grew past %u values", NODE_HARD_LIMIT);
+    if (g->abort) return NULL;
+    g->nodes++;
+    if (++g->work > WORK_LIMIT) {
+        ct__gen_fail(g, c->n ? c->v[0] : NULL,
+                     "gave up after generating %lu values (the schema keeps failing deep down)",
+                     WORK_LIMIT);
+        g->abort = true;
         return NULL;
     }
     if (c->contradiction) {
@@ -1516,6 +1521,7 @@ static struct ct_node *gen_value(struct gen *g, struct gen_conj *c, const char *
                      "recursion deeper than max_depth %u: a required property refers back to "
                      "its own schema",
                      g->o.max_depth);
+        g->abort = true; /* every level above would retry in vain */
         return NULL;
     }
     const struct ct_node *self = c->ref_target ? c->ref_target : c->n ? c->v[0] : NULL;
@@ -1537,6 +1543,7 @@ static struct ct_node *gen_value(struct gen *g, struct gen_conj *c, const char *
         for (uint32_t i = 0; i < c->n && !needs_check; i++)
             needs_check = gkw(g, c->v[i], K_NOT) != NULL;
         v = gen_merged(g, c, hint, minimal);
+        if (!v && (!ch.n || g->abort)) break; /* no choice to make differently */
         if (!v) continue;
         last = v;
         if (!needs_check || post_check(g, v, c, &ch)) break;
@@ -1591,6 +1598,7 @@ struct ct_node *ct_gen_instance(struct ct_docset *ds, const struct ct_node *sche
         g.depth = 0;
         g.nodes = 0;
         g.nstack = 0;
+        g.abort = false;
         g.fail_at = NULL;
         g.fail_msg[0] = 0;
         struct ct_node *r = gen_schema(&g, schema, NULL);
@@ -1610,8 +1618,10 @@ struct ct_node *ct_gen_instance(struct ct_docset *ds, const struct ct_node *sche
             fail_at = g.fail_at;
             snprintf(fail_msg, sizeof fail_msg, "%s", g.fail_msg);
         }
-        /* A false schema or a broken reference at the top gives the same answer every time. */
-        if (schema->kind == CT_BOOL || (schema->kind == CT_OBJECT && !ct__gen_deref(&g, schema)))
+        /* A false schema or a broken reference at the top gives the same answer every time, and
+         * past the work limit there is no time left for another seed. */
+        if (schema->kind == CT_BOOL || (schema->kind == CT_OBJECT && !ct__gen_deref(&g, schema)) ||
+            g.work > WORK_LIMIT)
             break;
     }
     if (!result && diags) {

@@ -109,8 +109,10 @@ struct gen {
     struct ct_diags quiet;   /* diagnostics from $ref resolution during attempts */
     struct ct_gen_cache *re; /* compiled patterns (the caller's, or one for this call) */
     uint64_t rng;
-    unsigned depth;                  /* nesting of generated values */
-    unsigned nodes;                  /* values generated so far in this attempt (a budget) */
+    unsigned depth;     /* nesting of generated values */
+    unsigned nodes;     /* values generated so far in this attempt (a budget) */
+    unsigned long work; /* values generated in this call, all attempts (a hard limit) */
+    bool abort;         /* this attempt cannot succeed: unwind without retrying */
     const struct ct_node *stack[64]; /* schemas being generated, for recursion detection */
     unsigned nstack;
     /* The first reason an attempt failed: a schema node and a message. */

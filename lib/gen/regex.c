@@ -397,8 +397,18 @@ static struct rnode *parse_group(struct rparse *ps)
             }
             ps->p++;
         } else {
-            ps->bad = true; /* (?i) and friends are not ECMAScript */
-            return NULL;
+            /* (?i), (?m), (?s) and (?i:...) are PCRE, not ECMAScript, but real specs use them
+             * (validators built on PCRE accept them). The generated text keeps the literal's
+             * case, which matches with or without the flags. Other flags change the syntax. */
+            const char *f = ps->p;
+            while (f < ps->end && (*f == 'i' || *f == 'm' || *f == 's' || *f == '-'))
+                f++;
+            if (f == ps->p || f >= ps->end || (*f != ')' && *f != ':')) {
+                ps->bad = true;
+                return NULL;
+            }
+            ps->p = f + 1;
+            if (*f == ')') return rnew(ps, R_ASSERT); /* a flag switch: matches the empty string */
         }
     } else {
         cap = ++ps->ncap;
@@ -698,6 +708,14 @@ static bool pick_char(struct gen *g, const struct rnode *n, uint32_t *out)
 
 static bool rgen(struct rgen *rg, const struct rnode *n, uint32_t want);
 
+/* A class that holds all lower-case letters (`.`, `\S`, `[^\s]`, `[a-z0-9]`, `\w`). */
+static bool wide_set(const struct rnode *n)
+{
+    for (uint32_t c = 'a'; c <= 'z'; c++)
+        if (!in_set(n, c)) return false;
+    return true;
+}
+
 static bool gen_cat(struct rgen *rg, const struct rnode *n, uint32_t want)
 {
     uint32_t extra = want > n->lmin ? want - n->lmin : 0;
@@ -769,6 +787,17 @@ static bool gen_rep(struct rgen *rg, const struct rnode *n, uint32_t want)
         }
     }
     if (c > R_MAX_REPEAT) c = R_MAX_REPEAT;
+    if (k->kind == R_SET && c >= 3 && wide_set(k)) {
+        /* `.+`, `\S+`, `[^/]+`: spell words rather than letter soup where the class allows. */
+        const char *w = ct__gen_word(rg->g);
+        for (uint32_t i = 0; i < c; i++) {
+            if (!*w) w = ct__gen_word(rg->g);
+            uint32_t ch = (unsigned char)*w++;
+            if (!in_set(k, ch) && !pick_char(rg->g, k, &ch)) return false;
+            put_cp(rg->out, ch);
+        }
+        return true;
+    }
     uint32_t left = want;
     for (uint32_t i = 0; i < c; i++) {
         uint32_t w = left / (c - i);

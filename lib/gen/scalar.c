@@ -788,7 +788,7 @@ struct ct_node *ct__gen_string(struct gen *g, const struct gen_conj *c, const ch
     if (h == H_NONE && c->refname) h = classify(c->refname);
     enum hint ctx = classify(g->ctx_name);
     struct ct_buf *b = &g->sbuf;
-    bool fmt_known = false;
+    bool fmt_known = false, re_ok = true;
     for (int attempt = 0; attempt < 10; attempt++) {
         b->len = 0;
         bool done = false;
@@ -796,16 +796,18 @@ struct ct_node *ct__gen_string(struct gen *g, const struct gen_conj *c, const ch
             fmt_known = add_format(g, b, sc.format, h);
             done = fmt_known;
         }
-        if (!done && sc.npat && (attempt >= 1 || h == H_NONE)) {
-            /* Hinted text first (realistic when it happens to match), then the pattern. */
+        if (!done && sc.npat && re_ok && (attempt >= 1 || h == H_NONE)) {
+            /* Hinted text first (realistic when it happens to match), then the pattern. When
+             * the pattern uses syntax the generator does not know, hinted text is all that is
+             * left: try it with every remaining attempt. */
             b->len = 0;
             const struct ct_node *p = sc.pat[attempt % sc.npat];
-            if (!ct__gen_regex(g, p->u.str, p->len, sc.minlen, sc.maxlen, b)) {
-                if (attempt >= 6) break;
-                continue;
+            if (ct__gen_regex(g, p->u.str, p->len, sc.minlen, sc.maxlen, b)) {
+                pad_for_pattern(g, b, &sc);
+                done = true;
+            } else {
+                re_ok = false;
             }
-            pad_for_pattern(g, b, &sc);
-            done = true;
         }
         if (!done) {
             b->len = 0;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -965,6 +966,31 @@ static void test_gen_required_self_reference_fails_with_diagnostic(void **state)
     done();
 }
 
+static void test_gen_impossible_recursion_through_oneof_fails_quickly(void **state)
+{
+    (void)state;
+    /* Every branch recurses: the call must give up with a diagnostic, not retry
+     * exponentially (this took seconds before the work limit and the early unwinding). */
+    load("components:\n"
+         "  schemas:\n"
+         "    R:\n"
+         "      type: object\n"
+         "      required: [a, b]\n"
+         "      properties:\n"
+         "        a: {$ref: '#/components/schemas/R'}\n"
+         "        b: {oneOf: [{$ref: '#/components/schemas/R'}, {type: object, required: [x], "
+         "properties: {x: {$ref: '#/components/schemas/R'}}}]}\n",
+         false);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const struct ct_diag *d = gen_fails("/components/schemas/R");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_non_null(strstr(d->msg, "recursion"));
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    assert_true(ms < 2000); /* generous: sanitizers and valgrind run this too */
+    done();
+}
+
 static void test_gen_nullable_recursion_ends_with_null(void **state)
 {
     (void)state;
@@ -1095,6 +1121,7 @@ int main(void)
         T(test_gen_if_then_else_is_valid),
         T(test_gen_recursive_schema_stops_at_max_depth),
         T(test_gen_required_self_reference_fails_with_diagnostic),
+        T(test_gen_impossible_recursion_through_oneof_fails_quickly),
         T(test_gen_nullable_recursion_ends_with_null),
         T(test_gen_concurrent_calls_give_the_same_instances),
 #undef T
