@@ -861,7 +861,9 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
     }
     /* Generate the values. */
     const char *saved_ctx = g->ctx_name;
+    uint64_t saved_persona = g->persona;
     g->ctx_name = c->refname ? c->refname : hint;
+    g->persona = gen_rand(g);
     g->depth++;
     for (uint32_t i = 0; i < ps.n; i++) {
         struct prop *p = &ps.v[i];
@@ -874,6 +876,7 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
             if (p->required) {
                 g->depth--;
                 g->ctx_name = saved_ctx;
+                g->persona = saved_persona;
                 return NULL;
             }
             p->include = false;
@@ -906,6 +909,7 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
     ct_buf_deinit(&key);
     g->depth--;
     g->ctx_name = saved_ctx;
+    g->persona = saved_persona;
     if (count < minp) {
         ct__gen_fail(g, at, "could not generate the %llu properties minProperties asks for",
                      (unsigned long long)minp);

@@ -124,6 +124,7 @@ struct gen {
     unsigned ck_depth;
     unsigned ck_quiet;    /* >0: checking a branch, failures are expected (not recorded) */
     const char *ctx_name; /* the hint of the object whose properties are being generated */
+    uint64_t persona;     /* the object's person: its names, email and username agree */
     struct ct_buf sbuf;   /* string scratch */
     /* $ref targets already resolved in this call (the docset walks a JSON Pointer each time). */
     struct gen_memo {

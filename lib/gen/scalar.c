@@ -348,11 +348,22 @@ static void add_time(struct gen *g, struct ct_buf *b)
     ct_buf_printf(b, "%02u:%02u:%02uZ", w.h, w.mi, w.s);
 }
 
+/* The person of the object being generated (see g->persona). */
+static const char *first_name(const struct gen *g)
+{
+    return FIRST_NAMES[g->persona % NELEM(FIRST_NAMES)];
+}
+
+static const char *last_name(const struct gen *g)
+{
+    return LAST_NAMES[(g->persona >> 16) % NELEM(LAST_NAMES)];
+}
+
 static void add_person_email(struct gen *g, struct ct_buf *b)
 {
-    add_lower(b, PICK(g, FIRST_NAMES));
+    add_lower(b, first_name(g));
     ct_buf_addc(b, '.');
-    const char *last = PICK(g, LAST_NAMES);
+    const char *last = last_name(g);
     if (strchr(last, (char)0xc3)) /* keep the local part ASCII */
         last = "smith";
     add_lower(b, last);
@@ -478,7 +489,7 @@ static bool add_format(struct gen *g, struct ct_buf *b, const char *f, enum hint
 
 static void add_name(struct gen *g, struct ct_buf *b)
 {
-    ct_buf_printf(b, "%s %s", PICK(g, FIRST_NAMES), PICK(g, LAST_NAMES));
+    ct_buf_printf(b, "%s %s", first_name(g), last_name(g));
 }
 
 static void add_words(struct gen *g, struct ct_buf *b, unsigned n)
@@ -514,10 +525,10 @@ static void add_hinted(struct gen *g, struct ct_buf *b, enum hint h, enum hint c
         break;
     }
     case H_FIRST:
-        ct_buf_adds(b, PICK(g, FIRST_NAMES));
+        ct_buf_adds(b, first_name(g));
         break;
     case H_LAST:
-        ct_buf_adds(b, PICK(g, LAST_NAMES));
+        ct_buf_adds(b, last_name(g));
         break;
     case H_FULLNAME:
         add_name(g, b);
@@ -537,13 +548,19 @@ static void add_hinted(struct gen *g, struct ct_buf *b, enum hint h, enum hint c
         if (person) {
             add_name(g, b);
         } else {
-            const char *t = PICK(g, TITLES);
-            ct_buf_adds(b, t);
+            /* A project, a product, a pet: two capitalised words ("Amber Falcon"). */
+            for (int w = 0; w < 2; w++) {
+                const char *word = PICK(g, WORDS);
+                if (w)
+                    ct_buf_addc(b, ' ');
+                ct_buf_addc(b, (char)(word[0] - 'a' + 'A'));
+                ct_buf_adds(b, word + 1);
+            }
         }
         break;
     }
     case H_USERNAME:
-        add_lower(b, PICK(g, FIRST_NAMES));
+        add_lower(b, first_name(g));
         ct_buf_printf(b, "_%u", (unsigned)gen_below(g, 100));
         break;
     case H_TITLE:
