@@ -862,8 +862,14 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
     /* Generate the values. */
     const char *saved_ctx = g->ctx_name;
     uint64_t saved_persona = g->persona;
+    bool saved_person = g->ctx_person;
     g->ctx_name = c->refname ? c->refname : hint;
     g->persona = gen_rand(g);
+    g->ctx_person = ct__gen_person_hint(c->refname, false) || ct__gen_person_hint(hint, false);
+    for (uint32_t i = 0; i < ps.n && !g->ctx_person; i++)
+        g->ctx_person =
+            ps.v[i].include &&
+            ct__gen_person_hint(ct_arena_strndup(&g->tmp, ps.v[i].name, ps.v[i].len), true);
     g->depth++;
     for (uint32_t i = 0; i < ps.n; i++) {
         struct prop *p = &ps.v[i];
@@ -877,6 +883,7 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
                 g->depth--;
                 g->ctx_name = saved_ctx;
                 g->persona = saved_persona;
+                g->ctx_person = saved_person;
                 return NULL;
             }
             p->include = false;
@@ -910,6 +917,7 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
     g->depth--;
     g->ctx_name = saved_ctx;
     g->persona = saved_persona;
+    g->ctx_person = saved_person;
     if (count < minp) {
         ct__gen_fail(g, at, "could not generate the %llu properties minProperties asks for",
                      (unsigned long long)minp);

@@ -125,6 +125,7 @@ struct gen {
     unsigned ck_quiet;    /* >0: checking a branch, failures are expected (not recorded) */
     const char *ctx_name; /* the hint of the object whose properties are being generated */
     uint64_t persona;     /* the object's person: its names, email and username agree */
+    bool ctx_person;      /* the object describes a person (a "name" is a person's name) */
     struct ct_buf sbuf;   /* string scratch */
     /* $ref targets already resolved in this call (the docset walks a JSON Pointer each time). */
     struct gen_memo {
@@ -229,6 +230,9 @@ struct ct_node *ct__gen_copy(struct gen *g, const struct ct_node *n);
 struct ct_node *ct__gen_number(struct gen *g, const struct gen_conj *c, bool integer,
                                const char *hint);
 struct ct_node *ct__gen_string(struct gen *g, const struct gen_conj *c, const char *hint);
+/** True when an object's name (is_property false) or one of its property names suggests a
+ * person. */
+bool ct__gen_person_hint(const char *name, bool is_property);
 /** A readable map key or free word, for additionalProperties. */
 const char *ct__gen_word(struct gen *g);
 /** Count UTF-8 code points. */

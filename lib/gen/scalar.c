@@ -286,6 +286,27 @@ static enum hint classify(const char *name)
     return H_NONE;
 }
 
+/* Does this object describe a person? Its own name ("User", "author") or one of its properties
+ * ("email", "firstName", "username") says so. */
+bool ct__gen_person_hint(const char *name, bool is_property)
+{
+    if (!name) return false;
+    if (is_property) {
+        enum hint h = classify(name);
+        /* Not "owner" or "author": those are usually another object. */
+        return h == H_EMAIL || h == H_FIRST || h == H_LAST || h == H_USERNAME || h == H_PHONE;
+    }
+    char tok[8][24];
+    unsigned n = tokenize(name, tok, 8);
+    static const char *const who[] = {"user",     "person",  "author",   "owner",   "member",
+                                      "customer", "contact", "employee", "account", "profile",
+                                      "people",   "users",   "admin",    "staff",   "student"};
+    for (unsigned i = 0; i < n; i++)
+        for (size_t j = 0; j < NELEM(who); j++)
+            if (!strcmp(tok[i], who[j])) return true;
+    return false;
+}
+
 /* ===================================================================== formats =========== */
 
 static void add_hex(struct gen *g, struct ct_buf *b, unsigned n)
@@ -534,25 +555,14 @@ static void add_hinted(struct gen *g, struct ct_buf *b, enum hint h, enum hint c
         add_name(g, b);
         break;
     case H_NAME: {
-        bool person = ctx == H_FULLNAME || ctx == H_USERNAME || ctx == H_EMAIL;
-        if (ctx_name) {
-            char tok[8][24];
-            unsigned n = tokenize(ctx_name, tok, 8);
-            static const char *const who[] = {"user",    "person",   "author",  "owner",
-                                              "member",  "customer", "contact", "employee",
-                                              "account", "profile",  "people",  "users"};
-            for (unsigned i = 0; i < n; i++)
-                for (size_t j = 0; j < NELEM(who); j++)
-                    person |= !strcmp(tok[i], who[j]);
-        }
+        bool person = ctx == H_FULLNAME || ctx == H_USERNAME || ctx == H_EMAIL || g->ctx_person;
         if (person) {
             add_name(g, b);
         } else {
             /* A project, a product, a pet: two capitalised words ("Amber Falcon"). */
             for (int w = 0; w < 2; w++) {
                 const char *word = PICK(g, WORDS);
-                if (w)
-                    ct_buf_addc(b, ' ');
+                if (w) ct_buf_addc(b, ' ');
                 ct_buf_addc(b, (char)(word[0] - 'a' + 'A'));
                 ct_buf_adds(b, word + 1);
             }
