@@ -609,6 +609,25 @@ static void add_query(struct ct_buf *q, const char *name, const struct ct_node *
     ct_buf_deinit(&t);
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                               : -1;
+}
+
+static void url_decode(struct ct_buf *out, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            ct_buf_addc(out, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+            i += 2;
+        } else {
+            ct_buf_addc(out, s[i]);
+        }
+    }
+}
+
 static const char *upper(struct ct_arena *a, const char *s)
 {
     size_t n = strlen(s);
@@ -697,9 +716,22 @@ static bool build_request(struct sctx *x, const struct ct_scen_step *st, struct 
             struct ct_route_match m;
             const char *ps = ct_buf_cstr(&path);
             if (ct_router_match(runner_contract_router(x->env->contract),
-                                (enum ct_http_method)h->method, ps, path.len, &m) == 1)
+                                (enum ct_http_method)h->method, ps, path.len, &m) == 1) {
                 rq->op = m.op;
-            else
+                /* The path's values are the operation's path parameters, for the check. */
+                struct ct_node *pm = mk(a, CT_OBJECT);
+                pm->u.members = ct_arena_zalloc(a, (m.nparams + 1) * sizeof(struct ct_member));
+                for (unsigned i = 0; i < m.nparams; i++) {
+                    struct ct_buf dec;
+                    ct_buf_init(&dec, 0);
+                    url_decode(&dec, m.params[i].value, m.params[i].len);
+                    pm->u.members[i].key = mk_str(a, m.params[i].name, strlen(m.params[i].name));
+                    pm->u.members[i].val = mk_str(a, dec.ptr ? dec.ptr : "", dec.len);
+                    ct_buf_deinit(&dec);
+                }
+                pm->len = m.nparams;
+                params = pm;
+            } else
                 fail(x, CT_E_CONTRACT, h->path, "%s %s is not an operation of the contract",
                      rq->method, ps);
             if (!rq->op)
@@ -1291,8 +1323,7 @@ static bool take_captures(struct sctx *x, const struct ct_scen_capture *caps, un
         const char *why;
         const struct ct_node *v = source_value(x, &c->src, ex, &x->sarena, &why);
         if (!v) {
-            fail(x, CT_E_ASSERT, c->at, "capture '%s': %s%s: %s", c->var,
-                 c->src.kind == CT_SRC_HEADER ? "header " : "", c->src.written, why);
+            fail(x, CT_E_ASSERT, c->at, "capture '%s': %s: %s", c->var, c->src.written, why);
             ok = false;
             continue;
         }

@@ -287,6 +287,7 @@ int runner_cmd_run(int argc, char **argv)
             r->file = p.todo[i];
             r->status = RUNNER_SKIP;
             r->message = ct_xstrdup(env.stop ? "not started: the run stopped early" : "not run");
+            runner_human_scenario(&human, r);
         }
         switch (r->status) {
         case RUNNER_PASS:

@@ -46,7 +46,8 @@ static void walk(struct pathlist *pl, const char *dir)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || e->d_name[0] == '_')
             continue;
-        char *p = ct_xasprintf("%s/%s", dir, e->d_name);
+        char *p = strcmp(dir, ".") ? ct_xasprintf("%s/%s", dir, e->d_name)
+                                   : ct_xstrdup(e->d_name);
         struct stat st;
         if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
             walk(pl, p);
@@ -110,6 +111,35 @@ static void load_var_file(struct runner_file *f, const struct ct_node *pathnode,
     }
 }
 
+/* A plain scalar like `id-${run.id}` inside a flow mapping `{...}` stops the YAML parser at the
+ * '{' of the template; the parser's message does not say why, so add the remedy. */
+static void hint_flow_templates(const struct runner_file *f, struct ct_diags *diags, size_t first)
+{
+    for (size_t i = first; i < diags->n; i++) {
+        struct ct_diag *g = &diags->v[i];
+        if (g->code != CT_E_SYNTAX || g->src != &f->src || !g->line || g->hint == NULL)
+            continue;
+        const char *p = f->src.text, *end = p + f->src.len;
+        for (uint32_t l = 1; l < g->line && p; l++) {
+            p = memchr(p, '\n', (size_t)(end - p));
+            p = p ? p + 1 : NULL;
+        }
+        if (!p)
+            continue;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        char line[512];
+        snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), p);
+        if (strstr(line, "${") && strchr(line, '{') < strstr(line, "${")) {
+            char *old = ct_xstrdup(g->hint);
+            ct_diag_set_hint(g, "%s; inside '{...}' a value holding '${...}' must be quoted: "
+                                "\"id-${run.id}\"",
+                             old);
+            ct_free(old);
+        }
+    }
+}
+
 static void load_file(struct runner_suite *s, struct runner_file *f, const struct runner_opts *o,
                       const struct runner_contract *c, struct ct_diags *diags)
 {
@@ -126,8 +156,10 @@ static void load_file(struct runner_suite *s, struct runner_file *f, const struc
     f->src.name = f->path;
     f->src.text = text;
     f->src.len = len;
-    size_t before = diags->nerrors;
+    size_t before = diags->nerrors, first = diags->n;
     struct ct_scen *scen = ct_scen_parse_text(&f->arena, &f->src, diags);
+    if (!scen)
+        hint_flow_templates(f, diags, first);
     if (scen && scen->var_files) {
         const struct ct_node *vf = scen->var_files;
         if (vf->kind == CT_STRING)

@@ -29,7 +29,28 @@ struct cctx {
     size_t nscope, cap;
     const char **opids; /* every operationId, for did-you-mean */
     size_t nopids;
+    const struct ct_scen_capture **later; /* every capture of the file, for "captured later" */
+    size_t nlater, caplater;
 };
+
+/* Every capture in the file, whatever its position (for a better message about a variable used
+ * before the step that captures it). */
+static void collect_block(struct cctx *c, const struct ct_scen_block *b)
+{
+    for (unsigned i = 0; i < b->n; i++) {
+        const struct ct_scen_step *st = &b->v[i];
+        if (st->kind == CT_STEP_GROUP) {
+            collect_block(c, &st->group);
+            continue;
+        }
+        const struct ct_scen_capture *caps = st->kind == CT_STEP_HTTP ? st->http.captures : NULL;
+        unsigned n = st->kind == CT_STEP_HTTP ? st->http.ncaptures : 0;
+        for (unsigned j = 0; j < n; j++) {
+            c->later = ct_xgrow(c->later, &c->caplater, c->nlater + 1, sizeof(*c->later));
+            c->later[c->nlater++] = &caps[j];
+        }
+    }
+}
 
 static struct ct_diag *err_at(struct cctx *c, const struct ct_node *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -127,8 +148,16 @@ static void check_vars_in(struct cctx *c, const struct ct_node *n)
         struct ct_diag *g = err_at(c, &at, "unknown variable '%s': no 'vars' entry, variable "
                                            "file or earlier capture defines it",
                                    name);
+        const struct ct_scen_capture *later = NULL;
+        for (size_t i = 0; i < c->nlater && !later; i++)
+            if (!strcmp(c->later[i]->var, name))
+                later = c->later[i];
         const char *best = ct_did_you_mean(name, c->scope, c->nscope);
-        if (best)
+        if (later)
+            ct_diag_set_hint(g, "'%s' is captured later, at line %u: a step sees only the "
+                                "variables captured before it",
+                             name, later->at->line);
+        else if (best)
             ct_diag_set_hint(g, "did you mean '%s'?", best);
         else if (c->nscope == 0)
             ct_diag_set_hint(g, "define it under 'vars', capture it from an earlier step, or read "
@@ -445,7 +474,7 @@ static void check_if_set(struct cctx *c, const struct ct_node *v)
     uint32_t cnt = v->kind == CT_ARRAY ? v->len : 1;
     for (uint32_t i = 0; i < cnt; i++) {
         const struct ct_node *n = v->kind == CT_ARRAY ? v->u.items[i] : v;
-        if (n->kind != CT_STRING || defined(c, n->u.str, n->len))
+        if (n->kind != CT_STRING || defined(c, n->u.str, n->len) || strchr(n->u.str, '$'))
             continue;
         struct ct_diag *g = err_at(c, n, "if_set: unknown variable '%s'", n->u.str);
         const char *best = ct_did_you_mean(n->u.str, c->scope, c->nscope);
@@ -480,6 +509,9 @@ size_t ct_scen_check(const struct ct_scen *s, const struct ct_scen_env *env,
     struct cctx c = {.env = env ? env : &none, .s = s, .diags = diags};
     for (size_t i = 0; i < c.env->nextra; i++)
         define(&c, c.env->extra_vars[i]);
+    collect_block(&c, &s->setup);
+    collect_block(&c, &s->steps);
+    collect_block(&c, &s->teardown);
     if (s->vars) {
         for (uint32_t i = 0; i < s->vars->len; i++) {
             check_vars_in(&c, s->vars->u.members[i].val);
@@ -491,5 +523,6 @@ size_t ct_scen_check(const struct ct_scen *s, const struct ct_scen_env *env,
     check_block(&c, &s->teardown);
     ct_free(c.scope);
     ct_free(c.opids);
+    ct_free(c.later);
     return c.errors;
 }

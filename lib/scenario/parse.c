@@ -40,24 +40,50 @@ static struct ct_diag *err_at(struct pctx *p, const struct ct_node *at, const ch
                         at ? at->line : 0, at ? at->col : 0, "%s", msg);
 }
 
-/* What a node is, in the words of a YAML author. */
-static const char *got(const struct ct_node *n)
+/* What a node is, in the words of a YAML author, with its value when it is short: "an integer
+ * -1", "a string 'soon'", "an empty list". Returned by value so that GOT(n) can sit inside a
+ * printf argument list (the temporary lives until the end of the full expression). */
+struct got {
+    char s[96];
+};
+
+static struct got got_text(const struct ct_node *n)
 {
+    struct got g;
     switch (n->kind) {
     case CT_NULL:
-        return "null";
+        snprintf(g.s, sizeof(g.s), "null");
+        break;
     case CT_BOOL:
-        return n->flags & CT_NF_TRUE ? "true" : "false";
+        snprintf(g.s, sizeof(g.s), "%s", n->flags & CT_NF_TRUE ? "true" : "false");
+        break;
     case CT_NUMBER:
-        return ct_num_is_integer(n) ? "an integer" : "a number";
-    case CT_STRING:
-        return "a string";
-    case CT_ARRAY:
-        return "a list";
-    default:
-        return "a mapping";
+        snprintf(g.s, sizeof(g.s), "%s %.40s", ct_num_is_integer(n) ? "an integer" : "a number",
+                 n->u.text);
+        break;
+    case CT_STRING: {
+        /* Cut at 40 bytes without splitting a UTF-8 sequence. */
+        size_t len = n->len;
+        if (len > 40) {
+            len = 40;
+            while (len > 0 && ((unsigned char)n->u.str[len] & 0xC0) == 0x80)
+                len--;
+        }
+        snprintf(g.s, sizeof(g.s), "a string '%.*s%s'", (int)len, n->u.str,
+                 len < n->len ? "..." : "");
+        break;
     }
+    case CT_ARRAY:
+        snprintf(g.s, sizeof(g.s), "%s", n->len ? "a list" : "an empty list");
+        break;
+    default:
+        snprintf(g.s, sizeof(g.s), "%s", n->len ? "a mapping" : "an empty mapping");
+        break;
+    }
+    return g;
 }
+
+#define GOT(n) (got_text(n).s)
 
 /* Value kinds a key accepts. */
 enum {
@@ -130,7 +156,7 @@ static bool check_fields(struct pctx *p, const struct ct_node *obj, const char *
         if (!((hit->kinds >> v->kind) & 1)) {
             char want[96];
             kinds_text(hit->kinds, want, sizeof(want));
-            err_at(p, v, "'%s' in %s: expected %s, got %s", k->u.str, what, want, got(v));
+            err_at(p, v, "'%s' in %s: expected %s, got %s", k->u.str, what, want, GOT(v));
             ok = false;
         }
     }
@@ -199,9 +225,8 @@ static bool parse_duration(struct pctx *p, const struct ct_node *n, const char *
         }
     }
     err_at(p, n, "%s: expected a duration (milliseconds, or a string like '250ms', '2s', '1m'), "
-                 "got %s%s%s%s",
-           what, got(n), n->kind == CT_STRING ? " '" : "", n->kind == CT_STRING ? n->u.str : "",
-           n->kind == CT_STRING ? "'" : "");
+                 "got %s",
+           what, GOT(n));
     return false;
 }
 
@@ -300,7 +325,7 @@ static void parse_tags(struct pctx *p, const struct ct_node *n, const char ***ta
     for (uint32_t i = 0; i < count; i++) {
         const struct ct_node *t = items[i];
         if (t->kind != CT_STRING) {
-            err_at(p, t, "tag: expected a string, got %s", got(t));
+            err_at(p, t, "tag: expected a string, got %s", GOT(t));
             continue;
         }
         if (!valid_tag(t->u.str)) {
@@ -341,7 +366,7 @@ static bool parse_source(struct pctx *p, const struct ct_node *n, struct ct_scen
     if (n->kind != CT_STRING) {
         err_at(p, n, "expected a source ('.data.id', '/data/id', 'status', 'text' or "
                      "'header NAME'), got %s",
-               got(n));
+               GOT(n));
         return false;
     }
     const char *s = n->u.str;
@@ -399,7 +424,7 @@ static const char *const type_names[] = {"null",   "boolean", "integer", "number
 static bool parse_type_name(struct pctx *p, const struct ct_node *t, unsigned *bits)
 {
     if (t->kind != CT_STRING) {
-        err_at(p, t, "type: expected a type name, got %s", got(t));
+        err_at(p, t, "type: expected a type name, got %s", GOT(t));
         return false;
     }
     for (unsigned i = 0; i < 7; i++)
@@ -478,13 +503,13 @@ static bool parse_matcher(struct pctx *p, const struct ct_node *v, struct ct_sce
             break;
         case CT_M_ONE_OF:
             if (a->kind != CT_ARRAY || a->len == 0) {
-                err_at(p, a, "one_of: expected a non-empty list of values, got %s", got(a));
+                err_at(p, a, "one_of: expected a non-empty list of values, got %s", GOT(a));
                 good = false;
             }
             break;
         case CT_M_MATCHES:
             if (a->kind != CT_STRING) {
-                err_at(p, a, "matches: expected a regular expression string, got %s", got(a));
+                err_at(p, a, "matches: expected a regular expression string, got %s", GOT(a));
                 good = false;
             }
             break;
@@ -495,7 +520,7 @@ static bool parse_matcher(struct pctx *p, const struct ct_node *v, struct ct_sce
             } else if (a->kind == CT_STRING) {
                 good = parse_type_name(p, a, &m->types);
             } else {
-                err_at(p, a, "type: expected a type name or a list of them, got %s", got(a));
+                err_at(p, a, "type: expected a type name or a list of them, got %s", GOT(a));
                 good = false;
             }
             break;
@@ -504,13 +529,13 @@ static bool parse_matcher(struct pctx *p, const struct ct_node *v, struct ct_sce
         case CT_M_MAX_LENGTH:
             if (!(a->kind == CT_NUMBER && ct_num_is_integer(a) && !(a->flags & CT_NF_NEG)) &&
                 !is_template_str(a)) {
-                err_at(p, a, "%s: expected a non-negative integer, got %s", k->u.str, got(a));
+                err_at(p, a, "%s: expected a non-negative integer, got %s", k->u.str, GOT(a));
                 good = false;
             }
             break;
         case CT_M_EXISTS:
             if (a->kind != CT_BOOL) {
-                err_at(p, a, "exists: expected true or false, got %s", got(a));
+                err_at(p, a, "exists: expected true or false, got %s", GOT(a));
                 good = false;
             }
             m->exists = a->kind == CT_BOOL && (a->flags & CT_NF_TRUE);
@@ -520,7 +545,7 @@ static bool parse_matcher(struct pctx *p, const struct ct_node *v, struct ct_sce
         case CT_M_LT:
         case CT_M_LTE:
             if (a->kind != CT_NUMBER && !is_template_str(a)) {
-                err_at(p, a, "%s: expected a number, got %s", k->u.str, got(a));
+                err_at(p, a, "%s: expected a number, got %s", k->u.str, GOT(a));
                 good = false;
             }
             break;
@@ -552,9 +577,8 @@ static bool parse_status_one(struct pctx *p, const struct ct_node *n, struct ct_
                                      (n->u.str[2] - '0'));
         return true;
     }
-    err_at(p, n, "status: expected a status code (100 to 599) or a range like '4XX', got %s%s%s%s",
-           got(n), n->kind == CT_STRING ? " '" : "", n->kind == CT_STRING ? n->u.str : "",
-           n->kind == CT_STRING ? "'" : "");
+    err_at(p, n, "status: expected a status code (100 to 599) or a range like '4XX', got %s",
+           GOT(n));
     return false;
 }
 
@@ -589,7 +613,7 @@ static void parse_expect(struct pctx *p, const struct ct_node *n, const char *wh
     e->node = n;
     if (n->kind != CT_OBJECT) {
         err_at(p, n, "%s: expected a mapping (status, headers, body, text, max_time), got %s",
-               what, got(n));
+               what, GOT(n));
         return;
     }
     check_fields(p, n, what, expect_fields, sizeof(expect_fields) / sizeof(expect_fields[0]));
@@ -689,7 +713,7 @@ static void parse_multipart(struct pctx *p, const struct ct_node *n, struct ct_s
         if (pn->kind != CT_OBJECT) {
             err_at(p, pn, "multipart part: expected a mapping (name, value or file, filename, "
                           "content_type), got %s",
-                   got(pn));
+                   GOT(pn));
             continue;
         }
         check_fields(p, pn, "a multipart part", part_fields,
@@ -738,7 +762,7 @@ static struct ct_scen_sse *parse_sse(struct pctx *p, const struct ct_node *n)
             const struct ct_node *e = ev->u.items[i];
             if (e->kind != CT_OBJECT) {
                 err_at(p, e, "sse event: expected a mapping of body paths to matchers, got %s",
-                       got(e));
+                       GOT(e));
                 continue;
             }
             struct ct_scen_expect *x = &s->events[s->nevents++];
@@ -786,7 +810,7 @@ static bool parse_frame(struct pctx *p, const struct ct_node *n, struct ct_scen_
     memset(f, 0, sizeof(*f));
     f->at = n;
     if (n->kind != CT_OBJECT) {
-        err_at(p, n, "frame: expected a mapping (type, body, capture, timeout), got %s", got(n));
+        err_at(p, n, "frame: expected a mapping (type, body, capture, timeout), got %s", GOT(n));
         return false;
     }
     check_fields(p, n, "a frame", frame_fields, sizeof(frame_fields) / sizeof(frame_fields[0]));
@@ -819,7 +843,7 @@ static bool parse_close_code(struct pctx *p, const struct ct_node *n, uint16_t *
         *code = (uint16_t)n->num;
         return true;
     }
-    err_at(p, n, "close code: expected an integer from 1000 to 4999, got %s", got(n));
+    err_at(p, n, "close code: expected an integer from 1000 to 4999, got %s", GOT(n));
     return false;
 }
 
@@ -830,7 +854,7 @@ static void parse_ws_action(struct pctx *p, const struct ct_node *n, struct ct_s
     if (n->kind != CT_OBJECT) {
         err_at(p, n, "ws action: expected a mapping with one of send, send_text, expect, "
                      "expect_unordered, collect, expect_close, close, wait; got %s",
-               got(n));
+               GOT(n));
         return;
     }
     int kind = -1;
@@ -878,7 +902,7 @@ static void parse_ws_action(struct pctx *p, const struct ct_node *n, struct ct_s
         break;
     case CT_WS_SEND_TEXT:
         if (arg->kind != CT_STRING)
-            err_at(p, arg, "send_text: expected a string, got %s", got(arg));
+            err_at(p, arg, "send_text: expected a string, got %s", GOT(arg));
         check_templates(p, arg);
         a->payload = arg;
         break;
@@ -886,7 +910,7 @@ static void parse_ws_action(struct pctx *p, const struct ct_node *n, struct ct_s
     case CT_WS_EXPECT_UNORDERED: {
         if (a->kind == CT_WS_EXPECT_UNORDERED && (arg->kind != CT_ARRAY || arg->len == 0)) {
             err_at(p, arg, "expect_unordered: expected a non-empty list of frames, got %s",
-                   got(arg));
+                   GOT(arg));
             break;
         }
         uint32_t cnt = arg->kind == CT_ARRAY ? arg->len : 1;
@@ -900,7 +924,7 @@ static void parse_ws_action(struct pctx *p, const struct ct_node *n, struct ct_s
     case CT_WS_COLLECT: {
         if (arg->kind != CT_OBJECT) {
             err_at(p, arg, "collect: expected a mapping (type, join, until, text, capture), got %s",
-                   got(arg));
+                   GOT(arg));
             break;
         }
         check_fields(p, arg, "collect", collect_fields,
@@ -974,7 +998,7 @@ static void parse_ws(struct pctx *p, const struct ct_node *n, struct ct_scen_ws 
 {
     if (n->kind != CT_OBJECT) {
         err_at(p, n, "ws: expected a mapping (channel or path, query, headers, do), got %s",
-               got(n));
+               GOT(n));
         return;
     }
     check_fields(p, n, "ws", ws_fields, sizeof(ws_fields) / sizeof(ws_fields[0]));
@@ -1009,7 +1033,7 @@ static void parse_repeat(struct pctx *p, const struct ct_node *n, struct ct_scen
     r->node = n;
     if (n->kind == CT_NUMBER) {
         if (!ct_num_is_integer(n) || n->num < 1 || n->num > 100000) {
-            err_at(p, n, "repeat: expected a count from 1 to 100000, got %s", n->u.text);
+            err_at(p, n, "repeat: expected a count from 1 to 100000, got %s", GOT(n));
             return;
         }
         r->times = (unsigned)n->num;
@@ -1030,8 +1054,7 @@ static void parse_repeat(struct pctx *p, const struct ct_node *n, struct ct_scen
     parse_expect(p, u, "until", &r->until);
     if (m && m->kind == CT_NUMBER) {
         if (!ct_num_is_integer(m) || m->num < 1 || m->num > 100000)
-            err_at(p, m, "max: expected a number of attempts from 1 to 100000, got %s",
-                   m->u.text);
+            err_at(p, m, "max: expected a number of attempts from 1 to 100000, got %s", GOT(m));
         else
             r->max = (unsigned)m->num;
     }
@@ -1236,7 +1259,7 @@ static void parse_step(struct pctx *p, const struct ct_node *n, struct ct_scen_s
     if (n->kind != CT_OBJECT) {
         err_at(p, n, "step: expected a mapping ('op' or 'method' + 'path', 'group' or 'ws'), "
                      "got %s",
-               got(n));
+               GOT(n));
         st->label = "step";
         return;
     }
@@ -1297,7 +1320,7 @@ static void parse_step(struct pctx *p, const struct ct_node *n, struct ct_scen_s
         for (uint32_t i = 0; i < cnt; i++) {
             const struct ct_node *name = v->kind == CT_ARRAY ? v->u.items[i] : v;
             if (name->kind != CT_STRING)
-                err_at(p, name, "if_set: expected a variable name, got %s", got(name));
+                err_at(p, name, "if_set: expected a variable name, got %s", GOT(name));
             else if (!valid_name(name->u.str))
                 err_at(p, name, "if_set: '%s' is not a variable name (write 'name', not "
                                 "'${name}')",
@@ -1338,7 +1361,7 @@ struct ct_scen *ct_scen_parse(struct ct_arena *a, const struct ct_node *root,
     struct pctx p = {.a = a, .diags = diags};
     if (root->kind != CT_OBJECT) {
         err_at(&p, root, "expected the scenario to be a mapping (name, steps, ...), got %s",
-               got(root));
+               GOT(root));
         return NULL;
     }
     struct ct_scen *s = ct_arena_zalloc(a, sizeof(*s));
@@ -1365,7 +1388,7 @@ struct ct_scen *ct_scen_parse(struct ct_arena *a, const struct ct_node *root,
             for (uint32_t i = 0; i < v->len; i++)
                 if (v->u.items[i]->kind != CT_STRING)
                     err_at(&p, v->u.items[i], "var_files: expected a file path, got %s",
-                           got(v->u.items[i]));
+                           GOT(v->u.items[i]));
         s->var_files = v;
     }
     if ((v = get(root, "defaults", K_OBJ))) {

@@ -156,7 +156,9 @@ bool ct_scen_path_parse(const char *s, size_t len, struct ct_buf *out, const cha
     if (len == 1 && s[0] == '.')
         return true; /* the whole value */
     while (i < len) {
-        if (s[i] == '.') {
+        if (s[i] == '.' && i + 1 < len && s[i + 1] == '[') {
+            i++; /* ".[0]" and ".['a.b']" read like "[0]" */
+        } else if (s[i] == '.') {
             i++;
             size_t st = i;
             while (i < len && s[i] != '.' && s[i] != '[')
