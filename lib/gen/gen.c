@@ -57,7 +57,7 @@ static uint32_t ptr_hash(const void *p)
 static void memo_put(struct gen *g, const struct ct_node *k, const struct ct_node *v)
 {
     if ((g->memo_n + 1) * 2 > g->memo_cap) {
-        uint32_t ncap = g->memo_cap ? g->memo_cap * 2 : 256;
+        uint32_t ncap = g->memo_cap ? g->memo_cap * 2 : 64;
         struct gen_memo *nm = ct_arena_zalloc(&g->tmp, ncap * sizeof(*nm));
         for (uint32_t i = 0; i < g->memo_cap; i++) {
             if (!g->memo[i].key) continue;
@@ -130,7 +130,7 @@ const struct gen_kwinfo *ct__gen_kwinfo(struct gen *g, const struct ct_node *s)
         ki->idx[kw] = i < 255 ? (uint8_t)(i + 1) : 0;
     }
     if ((g->kwm_n + 1) * 2 > g->kwm_cap) {
-        uint32_t ncap = g->kwm_cap ? g->kwm_cap * 2 : 256;
+        uint32_t ncap = g->kwm_cap ? g->kwm_cap * 2 : 64;
         struct gen_kwmemo *nm = ct_arena_zalloc(&g->tmp, ncap * sizeof(*nm));
         for (uint32_t i = 0; i < g->kwm_cap; i++) {
             if (!g->kwm[i].key) continue;
@@ -518,8 +518,9 @@ struct prop {
     uint32_t len;
     bool required;
     bool include;
-    bool forbidden; /* additionalProperties: false, propertyNames, ... */
-    bool rw_skip;   /* readOnly in a request, writeOnly in a response */
+    bool forbidden;     /* additionalProperties: false, propertyNames, ... */
+    bool rw_skip;       /* readOnly in a request, writeOnly in a response */
+    struct gen_conj pc; /* the schemas of the value (from prop_conj) */
     struct ct_node *value;
 };
 
@@ -551,6 +552,22 @@ static struct prop *props_add(struct gen *g, struct props *p, const char *name, 
     q->name = name;
     q->len = len;
     return q;
+}
+
+bool ct__gen_ctx_person(struct gen *g)
+{
+    if (g->ctx_person >= 0) return g->ctx_person;
+    bool person = ct__gen_person_hint(g->ctx_name, false);
+    const struct props *ps = g->ctx_props;
+    for (uint32_t i = 0; ps && i < ps->n && !person; i++) {
+        char name[64];
+        if (!ps->v[i].include || ps->v[i].len >= sizeof name) continue;
+        memcpy(name, ps->v[i].name, ps->v[i].len);
+        name[ps->v[i].len] = 0;
+        person = ct__gen_person_hint(name, true);
+    }
+    g->ctx_person = person;
+    return person;
 }
 
 /* readOnly/writeOnly of a property schema, looked up the way the validator does: on the schema
@@ -789,8 +806,8 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
         /* Decide who is in. */
         for (uint32_t i = 0; i < ps.n; i++) {
             struct prop *p = &ps.v[i];
-            struct gen_conj pc;
-            p->forbidden = !prop_conj(g, c, p->name, p->len, &pc) || (pc.uncertain && !p->required);
+            struct gen_conj *pc = &p->pc;
+            p->forbidden = !prop_conj(g, c, p->name, p->len, pc) || (pc->uncertain && !p->required);
             p->rw_skip = g->o.direction != CT_DIR_NONE && rw_skipped(g, c, p->name, p->len);
             if (p->forbidden || p->rw_skip) {
                 p->include = false;
@@ -801,7 +818,7 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
             } else if (minimal) {
                 p->include = false;
             } else {
-                const struct ct_node *first = pc.n ? pc.v[0] : NULL;
+                const struct ct_node *first = pc->n ? pc->v[0] : NULL;
                 bool rec = first && is_recursive(g, first);
                 p->include =
                     rec ? (g->depth < 2 && gen_chance(g, 40)) : gen_chance(g, optional_chance(g));
@@ -819,8 +836,7 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
                                  (int)p->len, p->name);
                     return NULL;
                 }
-                struct gen_conj pc;
-                p->forbidden = !prop_conj(g, c, p->name, p->len, &pc);
+                p->forbidden = !prop_conj(g, c, p->name, p->len, &p->pc);
                 p->include = !p->forbidden;
             }
         }
@@ -862,28 +878,25 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
     /* Generate the values. */
     const char *saved_ctx = g->ctx_name;
     uint64_t saved_persona = g->persona;
-    bool saved_person = g->ctx_person;
+    int8_t saved_person = g->ctx_person;
+    const void *saved_props = g->ctx_props;
     g->ctx_name = c->refname ? c->refname : hint;
     g->persona = gen_rand(g);
-    g->ctx_person = ct__gen_person_hint(c->refname, false) || ct__gen_person_hint(hint, false);
-    for (uint32_t i = 0; i < ps.n && !g->ctx_person; i++)
-        g->ctx_person =
-            ps.v[i].include &&
-            ct__gen_person_hint(ct_arena_strndup(&g->tmp, ps.v[i].name, ps.v[i].len), true);
+    g->ctx_person = -1; /* decided when a "name" needs it (ct__gen_ctx_person) */
+    g->ctx_props = &ps;
     g->depth++;
     for (uint32_t i = 0; i < ps.n; i++) {
         struct prop *p = &ps.v[i];
         if (!p->include) continue;
-        struct gen_conj pc;
-        prop_conj(g, c, p->name, p->len, &pc);
         const char *name = ct_arena_strndup(&g->tmp, p->name, p->len);
-        p->value = gen_value(g, &pc, name);
+        p->value = gen_value(g, &p->pc, name);
         if (!p->value) {
             if (p->required) {
                 g->depth--;
                 g->ctx_name = saved_ctx;
                 g->persona = saved_persona;
                 g->ctx_person = saved_person;
+                g->ctx_props = saved_props;
                 return NULL;
             }
             p->include = false;
@@ -918,6 +931,7 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
     g->ctx_name = saved_ctx;
     g->persona = saved_persona;
     g->ctx_person = saved_person;
+    g->ctx_props = saved_props;
     if (count < minp) {
         ct__gen_fail(g, at, "could not generate the %llu properties minProperties asks for",
                      (unsigned long long)minp);

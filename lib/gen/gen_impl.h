@@ -122,11 +122,12 @@ struct gen {
     const struct ct_node *ck_at;
     char ck_msg[256];
     unsigned ck_depth;
-    unsigned ck_quiet;    /* >0: checking a branch, failures are expected (not recorded) */
-    const char *ctx_name; /* the hint of the object whose properties are being generated */
-    uint64_t persona;     /* the object's person: its names, email and username agree */
-    bool ctx_person;      /* the object describes a person (a "name" is a person's name) */
-    struct ct_buf sbuf;   /* string scratch */
+    unsigned ck_quiet;     /* >0: checking a branch, failures are expected (not recorded) */
+    const char *ctx_name;  /* the hint of the object whose properties are being generated */
+    uint64_t persona;      /* the object's person: its names, email and username agree */
+    int8_t ctx_person;     /* the object describes a person: 1, 0, or -1 not decided yet */
+    const void *ctx_props; /* that object's properties (struct props in gen.c) */
+    struct ct_buf sbuf;    /* string scratch */
     /* $ref targets already resolved in this call (the docset walks a JSON Pointer each time). */
     struct gen_memo {
         const struct ct_node *key, *val;
@@ -224,6 +225,10 @@ struct ct_node *ct__gen_str(struct gen *g, const char *s, size_t len);
 struct ct_node *ct__gen_num_lit(struct gen *g, const char *lit, size_t len);
 /** Deep copy of a document node into the output arena (positions dropped). */
 struct ct_node *ct__gen_copy(struct gen *g, const struct ct_node *n);
+
+/** Does the object being generated describe a person (so its "name" is a person's name)?
+ * Decided from its schema name and property names on first use. */
+bool ct__gen_ctx_person(struct gen *g);
 
 /* --- scalar.c --------------------------------------------------------------------------- */
 

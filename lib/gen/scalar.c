@@ -200,58 +200,74 @@ struct hint_rule {
     enum hint h;
 };
 
-/* Matched against the last token first, then against any token (in this order). */
+/* Matched against the last token first, then against any token (in this order). Sorted by
+ * token (byte order) for the binary search in find_rule. */
 /* clang-format off */
 static const struct hint_rule HINT_RULES[] = {
-    {"email", H_EMAIL},     {"mail", H_EMAIL},       {"url", H_URL},
-    {"uri", H_URL},         {"href", H_URL},         {"link", H_URL},
-    {"website", H_URL},     {"homepage", H_URL},     {"endpoint", H_URL},
-    {"callback", H_URL},    {"webhook", H_URL},      {"avatar", H_IMAGE},
-    {"image", H_IMAGE},     {"photo", H_IMAGE},      {"picture", H_IMAGE},
-    {"thumbnail", H_IMAGE}, {"icon", H_IMAGE},       {"logo", H_IMAGE},
-    {"uuid", H_UUID},       {"guid", H_UUID},        {"id", H_ID},
-    {"sid", H_ID},          {"ids", H_ID},           {"firstname", H_FIRST},
-    {"first", H_FIRST},     {"given", H_FIRST},      {"lastname", H_LAST},
-    {"last", H_LAST},       {"surname", H_LAST},     {"family", H_LAST},
-    {"fullname", H_FULLNAME}, {"author", H_FULLNAME}, {"owner", H_FULLNAME},
-    {"username", H_USERNAME}, {"login", H_USERNAME},  {"handle", H_USERNAME},
-    {"nickname", H_USERNAME}, {"nick", H_USERNAME},   {"displayname", H_FULLNAME},
-    {"name", H_NAME},       {"title", H_TITLE},      {"subject", H_TITLE},
-    {"headline", H_TITLE},  {"label", H_TAG},        {"description", H_TEXT},
-    {"summary", H_TEXT},    {"content", H_TEXT},     {"body", H_TEXT},
-    {"text", H_TEXT},       {"message", H_TEXT},     {"comment", H_TEXT},
-    {"note", H_TEXT},       {"notes", H_TEXT},       {"bio", H_TEXT},
-    {"prompt", H_TEXT},     {"instructions", H_TEXT}, {"reason", H_TEXT},
-    {"detail", H_TEXT},     {"details", H_TEXT},     {"answer", H_TEXT},
-    {"question", H_TEXT},   {"reply", H_TEXT},       {"caption", H_TEXT},
-    {"phone", H_PHONE},     {"mobile", H_PHONE},     {"tel", H_PHONE},
-    {"telephone", H_PHONE}, {"fax", H_PHONE},        {"city", H_CITY},
-    {"town", H_CITY},       {"country", H_COUNTRY},  {"nationality", H_COUNTRY},
-    {"currency", H_CURRENCY}, {"language", H_LANG},  {"lang", H_LANG},
-    {"locale", H_LOCALE},   {"timezone", H_TZ},      {"tz", H_TZ},
-    {"address", H_ADDRESS}, {"street", H_ADDRESS},   {"zip", H_ZIP},
-    {"zipcode", H_ZIP},     {"postal", H_ZIP},       {"postcode", H_ZIP},
-    {"status", H_STATUS},   {"state", H_STATUS},     {"color", H_COLOR},
-    {"colour", H_COLOR},    {"token", H_TOKEN},      {"secret", H_TOKEN},
-    {"key", H_TOKEN},       {"apikey", H_TOKEN},     {"nonce", H_TOKEN},
-    {"signature", H_TOKEN}, {"password", H_PASSWORD}, {"passwd", H_PASSWORD},
-    {"slug", H_SLUG},       {"tag", H_TAG},          {"tags", H_TAG},
-    {"category", H_TAG},    {"keyword", H_TAG},      {"type", H_TAG},
-    {"kind", H_TAG},        {"role", H_TAG},         {"company", H_COMPANY},
-    {"organization", H_COMPANY}, {"organisation", H_COMPANY}, {"org", H_COMPANY},
-    {"version", H_VERSION}, {"path", H_PATH},        {"dir", H_PATH},
-    {"filename", H_FILENAME}, {"file", H_FILENAME},  {"mime", H_MIME},
-    {"mimetype", H_MIME},   {"ip", H_IP},            {"host", H_HOST},
-    {"hostname", H_HOST},   {"domain", H_HOST},      {"at", H_DATETIME},
-    {"timestamp", H_DATETIME}, {"datetime", H_DATETIME}, {"created", H_DATETIME},
-    {"updated", H_DATETIME}, {"modified", H_DATETIME}, {"expires", H_DATETIME},
-    {"date", H_DATE},       {"birthday", H_DATE},    {"dob", H_DATE},
-    {"time", H_TIME},       {"hash", H_HASH},        {"sha", H_HASH},
-    {"etag", H_HASH},       {"checksum", H_HASH},    {"digest", H_HASH},
-    {"code", H_CODE},       {"method", H_METHOD},
+    {"address", H_ADDRESS}, {"answer", H_TEXT}, {"apikey", H_TOKEN},
+    {"at", H_DATETIME}, {"author", H_FULLNAME}, {"avatar", H_IMAGE},
+    {"bio", H_TEXT}, {"birthday", H_DATE}, {"body", H_TEXT},
+    {"callback", H_URL}, {"caption", H_TEXT}, {"category", H_TAG},
+    {"checksum", H_HASH}, {"city", H_CITY}, {"code", H_CODE},
+    {"color", H_COLOR}, {"colour", H_COLOR}, {"comment", H_TEXT},
+    {"company", H_COMPANY}, {"content", H_TEXT}, {"country", H_COUNTRY},
+    {"created", H_DATETIME}, {"currency", H_CURRENCY}, {"date", H_DATE},
+    {"datetime", H_DATETIME}, {"description", H_TEXT}, {"detail", H_TEXT},
+    {"details", H_TEXT}, {"digest", H_HASH}, {"dir", H_PATH},
+    {"displayname", H_FULLNAME}, {"dob", H_DATE}, {"domain", H_HOST},
+    {"email", H_EMAIL}, {"endpoint", H_URL}, {"etag", H_HASH},
+    {"expires", H_DATETIME}, {"family", H_LAST}, {"fax", H_PHONE},
+    {"file", H_FILENAME}, {"filename", H_FILENAME}, {"first", H_FIRST},
+    {"firstname", H_FIRST}, {"fullname", H_FULLNAME}, {"given", H_FIRST},
+    {"guid", H_UUID}, {"handle", H_USERNAME}, {"hash", H_HASH},
+    {"headline", H_TITLE}, {"homepage", H_URL}, {"host", H_HOST},
+    {"hostname", H_HOST}, {"href", H_URL}, {"icon", H_IMAGE},
+    {"id", H_ID}, {"ids", H_ID}, {"image", H_IMAGE},
+    {"instructions", H_TEXT}, {"ip", H_IP}, {"key", H_TOKEN},
+    {"keyword", H_TAG}, {"kind", H_TAG}, {"label", H_TAG},
+    {"lang", H_LANG}, {"language", H_LANG}, {"last", H_LAST},
+    {"lastname", H_LAST}, {"link", H_URL}, {"locale", H_LOCALE},
+    {"login", H_USERNAME}, {"logo", H_IMAGE}, {"mail", H_EMAIL},
+    {"message", H_TEXT}, {"method", H_METHOD}, {"mime", H_MIME},
+    {"mimetype", H_MIME}, {"mobile", H_PHONE}, {"modified", H_DATETIME},
+    {"name", H_NAME}, {"nationality", H_COUNTRY}, {"nick", H_USERNAME},
+    {"nickname", H_USERNAME}, {"nonce", H_TOKEN}, {"note", H_TEXT},
+    {"notes", H_TEXT}, {"org", H_COMPANY}, {"organisation", H_COMPANY},
+    {"organization", H_COMPANY}, {"owner", H_FULLNAME}, {"passwd", H_PASSWORD},
+    {"password", H_PASSWORD}, {"path", H_PATH}, {"phone", H_PHONE},
+    {"photo", H_IMAGE}, {"picture", H_IMAGE}, {"postal", H_ZIP},
+    {"postcode", H_ZIP}, {"prompt", H_TEXT}, {"question", H_TEXT},
+    {"reason", H_TEXT}, {"reply", H_TEXT}, {"role", H_TAG},
+    {"secret", H_TOKEN}, {"sha", H_HASH}, {"sid", H_ID},
+    {"signature", H_TOKEN}, {"slug", H_SLUG}, {"state", H_STATUS},
+    {"status", H_STATUS}, {"street", H_ADDRESS}, {"subject", H_TITLE},
+    {"summary", H_TEXT}, {"surname", H_LAST}, {"tag", H_TAG},
+    {"tags", H_TAG}, {"tel", H_PHONE}, {"telephone", H_PHONE},
+    {"text", H_TEXT}, {"thumbnail", H_IMAGE}, {"time", H_TIME},
+    {"timestamp", H_DATETIME}, {"timezone", H_TZ}, {"title", H_TITLE},
+    {"token", H_TOKEN}, {"town", H_CITY}, {"type", H_TAG},
+    {"tz", H_TZ}, {"updated", H_DATETIME}, {"uri", H_URL},
+    {"url", H_URL}, {"username", H_USERNAME}, {"uuid", H_UUID},
+    {"version", H_VERSION}, {"webhook", H_URL}, {"website", H_URL},
+    {"zip", H_ZIP}, {"zipcode", H_ZIP},
 };
 
 /* clang-format on */
+
+static const struct hint_rule *find_rule(const char *tok)
+{
+    size_t lo = 0, hi = NELEM(HINT_RULES);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(tok, HINT_RULES[mid].tok);
+        if (c == 0) return &HINT_RULES[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
 
 static enum hint classify(const char *name)
 {
@@ -273,15 +289,11 @@ static enum hint classify(const char *name)
         if (!strcmp(tok[i], "file") && !strcmp(tok[i + 1], "name")) return H_FILENAME;
         if (!strcmp(tok[i], "host") && !strcmp(tok[i + 1], "name")) return H_HOST;
     }
-    for (size_t r = 0; r < NELEM(HINT_RULES); r++)
-        if (tok[n - 1][0] == HINT_RULES[r].tok[0] && !strcmp(tok[n - 1], HINT_RULES[r].tok))
-            return HINT_RULES[r].h;
-    if (n > 1) {
-        for (unsigned i = 0; i + 1 < n; i++)
-            for (size_t r = 0; r < NELEM(HINT_RULES); r++)
-                if (HINT_RULES[r].h != H_DATETIME && HINT_RULES[r].h != H_TAG &&
-                    tok[i][0] == HINT_RULES[r].tok[0] && !strcmp(tok[i], HINT_RULES[r].tok))
-                    return HINT_RULES[r].h;
+    const struct hint_rule *r = find_rule(tok[n - 1]);
+    if (r) return r->h;
+    for (unsigned i = 0; i + 1 < n; i++) {
+        r = find_rule(tok[i]);
+        if (r && r->h != H_DATETIME && r->h != H_TAG) return r->h;
     }
     return H_NONE;
 }
@@ -351,22 +363,57 @@ static struct when rand_when(struct gen *g)
     return w;
 }
 
+/* Dates and times are the most common formats: written digit by digit, not through printf. */
+static char *put_digits(char *p, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
+static char *put_date(char *p, const struct when *w)
+{
+    p = put_digits(p, w->y, 4);
+    *p++ = '-';
+    p = put_digits(p, w->mo, 2);
+    *p++ = '-';
+    return put_digits(p, w->d, 2);
+}
+
+static char *put_time(char *p, const struct when *w)
+{
+    p = put_digits(p, w->h, 2);
+    *p++ = ':';
+    p = put_digits(p, w->mi, 2);
+    *p++ = ':';
+    p = put_digits(p, w->s, 2);
+    *p++ = 'Z';
+    return p;
+}
+
 static void add_datetime(struct gen *g, struct ct_buf *b)
 {
     struct when w = rand_when(g);
-    ct_buf_printf(b, "%04u-%02u-%02uT%02u:%02u:%02uZ", w.y, w.mo, w.d, w.h, w.mi, w.s);
+    char s[32], *p = put_date(s, &w);
+    *p++ = 'T';
+    p = put_time(p, &w);
+    ct_buf_add(b, s, (size_t)(p - s));
 }
 
 static void add_date(struct gen *g, struct ct_buf *b)
 {
     struct when w = rand_when(g);
-    ct_buf_printf(b, "%04u-%02u-%02u", w.y, w.mo, w.d);
+    char s[16], *p = put_date(s, &w);
+    ct_buf_add(b, s, (size_t)(p - s));
 }
 
 static void add_time(struct gen *g, struct ct_buf *b)
 {
     struct when w = rand_when(g);
-    ct_buf_printf(b, "%02u:%02u:%02uZ", w.h, w.mi, w.s);
+    char s[16], *p = put_time(s, &w);
+    ct_buf_add(b, s, (size_t)(p - s));
 }
 
 /* The person of the object being generated (see g->persona). */
@@ -555,7 +602,8 @@ static void add_hinted(struct gen *g, struct ct_buf *b, enum hint h, enum hint c
         add_name(g, b);
         break;
     case H_NAME: {
-        bool person = ctx == H_FULLNAME || ctx == H_USERNAME || ctx == H_EMAIL || g->ctx_person;
+        bool person =
+            ctx == H_FULLNAME || ctx == H_USERNAME || ctx == H_EMAIL || ct__gen_ctx_person(g);
         if (person) {
             add_name(g, b);
         } else {
@@ -1052,35 +1100,42 @@ static bool hint_range(const char *hint, bool integer, double *lo, double *hi)
     static const struct {
         const char *tok;
         double lo, hi;
-    } R[] = {
-        {"id", 1, 9999},           {"age", 18, 80},          {"year", 2015, 2025},
-        {"month", 1, 12},          {"day", 1, 28},           {"hour", 0, 23},
-        {"minute", 0, 59},         {"second", 0, 59},        {"count", 0, 50},
-        {"total", 0, 500},         {"size", 1, 100},         {"quantity", 1, 20},
-        {"page", 1, 5},            {"limit", 10, 50},        {"offset", 0, 100},
-        {"price", 1, 500},         {"amount", 1, 500},       {"cost", 1, 500},
-        {"fee", 1, 50},            {"balance", 0, 5000},     {"lat", -90, 90},
-        {"latitude", -90, 90},     {"lon", -180, 180},       {"lng", -180, 180},
-        {"longitude", -180, 180},  {"percent", 0, 100},      {"percentage", 0, 100},
-        {"rating", 1, 5},          {"stars", 1, 5},          {"score", 0, 100},
-        {"ratio", 0, 1},           {"probability", 0, 1},    {"temperature", 0, 1},
-        {"p", 0, 1},               {"port", 1024, 65535},    {"version", 1, 10},
-        {"timestamp", 1700000000, 1735000000}, {"at", 1700000000, 1735000000},
-        {"tokens", 16, 2048},      {"ms", 10, 5000},         {"duration", 10, 5000},
-        {"latency", 10, 5000},     {"bytes", 1024, 1048576}, {"width", 64, 1920},
-        {"height", 64, 1080},      {"priority", 0, 10},      {"level", 0, 10},
-        {"index", 0, 10},          {"position", 0, 10},      {"rank", 1, 10},
-        {"status", 200, 200},      {"code", 200, 200},       {"seconds", 1, 3600},
-        {"retry", 1, 5},           {"attempts", 1, 5},       {"weight", 1, 100},
+    } R[] = { /* sorted by token (byte order): binary search below */
+        {"age", 18, 80},           {"amount", 1, 500},        {"at", 1700000000, 1735000000},
+        {"attempts", 1, 5},        {"balance", 0, 5000},      {"bytes", 1024, 1048576},
+        {"code", 200, 200},        {"cost", 1, 500},          {"count", 0, 50},
+        {"day", 1, 28},            {"duration", 10, 5000},    {"fee", 1, 50},
+        {"height", 64, 1080},      {"hour", 0, 23},           {"id", 1, 9999},
+        {"index", 0, 10},          {"lat", -90, 90},          {"latency", 10, 5000},
+        {"latitude", -90, 90},     {"level", 0, 10},          {"limit", 10, 50},
+        {"lng", -180, 180},        {"lon", -180, 180},        {"longitude", -180, 180},
+        {"minute", 0, 59},         {"month", 1, 12},          {"ms", 10, 5000},
+        {"offset", 0, 100},        {"p", 0, 1},               {"page", 1, 5},
+        {"percent", 0, 100},       {"percentage", 0, 100},    {"port", 1024, 65535},
+        {"position", 0, 10},       {"price", 1, 500},         {"priority", 0, 10},
+        {"probability", 0, 1},     {"quantity", 1, 20},       {"rank", 1, 10},
+        {"rating", 1, 5},          {"ratio", 0, 1},           {"retry", 1, 5},
+        {"score", 0, 100},         {"second", 0, 59},         {"seconds", 1, 3600},
+        {"size", 1, 100},          {"stars", 1, 5},           {"status", 200, 200},
+        {"temperature", 0, 1},     {"timestamp", 1700000000, 1735000000}, {"tokens", 16, 2048},
+        {"total", 0, 500},         {"version", 1, 10},        {"weight", 1, 100},
+        {"width", 64, 1920},       {"year", 2015, 2025},
     };
     /* clang-format on */
-    for (size_t i = 0; i < NELEM(R); i++) {
-        if (!strcmp(tok[n - 1], R[i].tok)) {
-            *lo = R[i].lo;
-            *hi = R[i].hi;
-            (void)integer;
+    (void)integer;
+    size_t lo_i = 0, hi_i = NELEM(R);
+    while (lo_i < hi_i) {
+        size_t mid = (lo_i + hi_i) / 2;
+        int c = strcmp(tok[n - 1], R[mid].tok);
+        if (c == 0) {
+            *lo = R[mid].lo;
+            *hi = R[mid].hi;
             return true;
         }
+        if (c < 0)
+            hi_i = mid;
+        else
+            lo_i = mid + 1;
     }
     return false;
 }
