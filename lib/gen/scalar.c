@@ -1186,6 +1186,24 @@ static bool within(const struct ct_node *v, const struct numcons *nc)
     return true;
 }
 
+/* Bounds beyond what k x step can reach (minimum: 1e20) or very narrow ranges: an inclusive
+ * bound is itself a candidate, taken when it passes every keyword. */
+static struct ct_node *edge_value(struct gen *g, const struct gen_conj *c, const struct numcons *nc,
+                                  bool integer)
+{
+    const struct bound *b[2] = {&nc->lo, &nc->hi};
+    for (int i = 0; i < 2; i++) {
+        if (!b[i]->n || b[i]->excl) continue;
+        struct ct_node *n = ct__gen_copy(g, b[i]->n);
+        if (integer && !ct_num_is_integer(n)) continue;
+        g->ck_quiet++;
+        bool ok = ct__gen_check_conj(g, n, c);
+        g->ck_quiet--;
+        if (ok) return n;
+    }
+    return NULL;
+}
+
 #define NUM_CLAMP 1e15 /* generated magnitudes stay well inside exact doubles */
 
 struct ct_node *ct__gen_number(struct gen *g, const struct gen_conj *c, bool integer,
@@ -1203,6 +1221,8 @@ struct ct_node *ct__gen_number(struct gen *g, const struct gen_conj *c, bool int
     if (L < -NUM_CLAMP) L = -NUM_CLAMP;
     if (U > NUM_CLAMP) U = NUM_CLAMP;
     if (L > U) {
+        struct ct_node *edge = edge_value(g, c, &nc, integer);
+        if (edge) return edge;
         ct__gen_fail(g, nc.at, "no number lies between the minimum and the maximum");
         return NULL;
     }
@@ -1261,6 +1281,8 @@ struct ct_node *ct__gen_number(struct gen *g, const struct gen_conj *c, bool int
             if (within(n, &nc) && (!integer || ct_num_is_integer(n))) return n;
         }
     }
+    struct ct_node *edge = edge_value(g, c, &nc, integer);
+    if (edge) return edge;
     ct__gen_fail(g, nc.at, "no %s satisfies these bounds%s", integer ? "integer" : "number",
                  nc.has_step ? " and multipleOf" : "");
     return NULL;

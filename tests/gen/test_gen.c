@@ -357,6 +357,38 @@ static void test_gen_number_uses_name_hint_range(void **state)
     done();
 }
 
+static void test_gen_huge_bounds_are_met_exactly(void **state)
+{
+    (void)state;
+    load("components: {schemas: {B: {type: integer, minimum: 100000000000000000000}, "
+         "S: {type: number, minimum: 0.125, maximum: 0.125}}}",
+         false);
+    assert_string_equal("100000000000000000000", gen("/components/schemas/B", 1)->u.text);
+    assert_string_equal("0.125", gen("/components/schemas/S", 1)->u.text);
+    done();
+}
+
+static void test_gen_edge_cases_of_strings_and_objects(void **state)
+{
+    (void)state;
+    load("components: {schemas: {E: {type: string, maxLength: 0}, O: {type: object, "
+         "properties: {}, additionalProperties: false}, A: {type: array, maxItems: 0}}}",
+         false);
+    assert_int_equal(0, gen("/components/schemas/E", 1)->len);
+    assert_int_equal(0, gen("/components/schemas/O", 1)->len);
+    assert_int_equal(0, gen("/components/schemas/A", 1)->len);
+    done();
+}
+
+static void test_gen_conflicting_types_report_a_diagnostic(void **state)
+{
+    (void)state;
+    load("components:\n  schemas:\n    T:\n      allOf: [{type: string}, {type: integer}]\n",
+         false);
+    assert_non_null(strstr(gen_fails("/components/schemas/T")->msg, "type"));
+    done();
+}
+
 static void test_gen_contradictory_bounds_report_the_schema(void **state)
 {
     (void)state;
@@ -1080,6 +1112,9 @@ int main(void)
         T(test_gen_combines_several_multiple_of),
         T(test_gen_integer_format_int32_stays_in_range),
         T(test_gen_number_uses_name_hint_range),
+        T(test_gen_huge_bounds_are_met_exactly),
+        T(test_gen_edge_cases_of_strings_and_objects),
+        T(test_gen_conflicting_types_report_a_diagnostic),
         T(test_gen_contradictory_bounds_report_the_schema),
         T(test_gen_pattern_result_matches_pattern),
         T(test_gen_pattern_respects_length_bounds),
