@@ -1530,6 +1530,7 @@ static bool exchange_once(struct sctx *x, const struct ct_scen_step *st, struct 
     ct_buf_deinit(&ex->resp.body);
     runner_http_send(x->w->http, &hr, &ex->resp, &x->sarena);
     ex->sent = true;
+    res->request_ms += ex->resp.ms;
     ct_free(res->exchange);
     if (ex->resp.err) {
         res->exchange = ct_xasprintf("%s %s", rq.method, rq.path_shown);

@@ -364,8 +364,9 @@ static void write_json(FILE *f, const struct runner_run_result *rr)
             fprintf(f, "%s\n       {\"phase\": \"%s\", \"name\": ", j ? "," : "", s->phase);
             jstr(f, s->label);
             fprintf(f, ", \"line\": %u, \"status\": \"%s\", \"duration_ms\": %.3f, "
-                       "\"attempts\": %u, \"exchange\": ",
-                    s->at ? s->at->line : 0, status_word(s->status), s->ms, s->attempts);
+                       "\"request_ms\": %.3f, \"attempts\": %u, \"exchange\": ",
+                    s->at ? s->at->line : 0, status_word(s->status), s->ms, s->request_ms,
+                    s->attempts);
             jstr(f, s->exchange);
             fprintf(f, ", \"message\": ");
             jstr(f, s->message);

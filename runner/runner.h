@@ -288,6 +288,7 @@ struct runner_step_result {
     const char *phase; /* "setup", "steps", "teardown" */
     enum runner_status status;
     double ms;
+    double request_ms; /* time spent in HTTP exchanges (libcurl's total), all attempts */
     unsigned attempts;
     char *exchange;    /* owned: "POST /api/v1/auth/login -> 200", or NULL */
     char *message;     /* owned: rendered diagnostics when it failed; skip reason when skipped */
