@@ -353,6 +353,10 @@ struct ct_node *ct__dlg_int(struct ct_arena *a, int64_t v);
 struct ct_node *ct__dlg_num(struct ct_arena *a, double v);
 struct ct_node *ct__dlg_bool(struct ct_arena *a, bool v);
 
+/** ct_did_you_mean, plus one swap of adjacent letters ("wehn" for "when"), which edit distance
+ * counts as two edits and so misses in short words. NULL when nothing is close. */
+const char *ct__dlg_suggest(const char *word, const char *const *cand, size_t n);
+
 /** Code points in UTF-8 text. */
 size_t ct__dlg_cp_count(const char *s, size_t len);
 /** Byte offset of code point `cp` (clamped to len). */

@@ -66,7 +66,7 @@ static void hint_list(struct ct_diag *g, const char *word, const char *const *ca
 {
     if (!g)
         return;
-    const char *best = word ? ct_did_you_mean(word, cand, n) : NULL;
+    const char *best = word ? ct__dlg_suggest(word, cand, n) : NULL;
     if (best) {
         ct_diag_set_hint(g, "did you mean '%s'?", best);
         return;
@@ -141,9 +141,38 @@ static void enum_hint(struct ct_diag *g, const struct ct_node *schema_root, cons
     for (uint32_t i = 0; i < en->len && n < 32; i++)
         if (en->u.items[i]->kind == CT_STRING)
             cand[n++] = en->u.items[i]->u.str;
-    const char *best = ct_did_you_mean(value->u.str, cand, n);
+    const char *best = ct__dlg_suggest(value->u.str, cand, n);
     if (best)
         ct_diag_set_hint(g, "did you mean '%s'?", best);
+}
+
+/* For an unknown key: the keys the mapping takes (the `properties` beside the failing
+ * `additionalProperties`), as a did-you-mean or a list. `quoted` is "'name'..." from the
+ * validator's message. */
+static void key_hint(struct ct_diag *g, const struct ct_node *schema_root, const char *kw_ptr,
+                     const char *quoted)
+{
+    if (!kw_ptr || kw_ptr[0] != '#' || quoted[0] != '\'')
+        return;
+    const char *end = strchr(quoted + 1, '\'');
+    if (!end)
+        return;
+    char word[128];
+    snprintf(word, sizeof(word), "%.*s", (int)(end - quoted - 1), quoted + 1);
+    size_t l = strlen(kw_ptr);
+    static const char tail[] = "/additionalProperties";
+    if (l < sizeof(tail) || strcmp(kw_ptr + l - (sizeof(tail) - 1), tail) != 0)
+        return;
+    const struct ct_node *parent =
+        ct_pointer_get(schema_root, kw_ptr + 1, l - 1 - (sizeof(tail) - 1), false);
+    const struct ct_node *props = parent ? ct_obj_get(parent, "properties") : NULL;
+    if (!props || props->kind != CT_OBJECT)
+        return;
+    const char *cand[64];
+    size_t n = 0;
+    for (uint32_t i = 0; i < props->len && n < 64; i++)
+        cand[n++] = props->u.members[i].key->u.str;
+    hint_list(g, word, cand, n, "expected one of");
 }
 
 /* Re-report the validator's findings at the script's nodes, in the script's words. */
@@ -187,6 +216,8 @@ static void remap(struct loader *L, const struct ct_diags *tmp, const struct ct_
         if (d) {
             if (g->hint)
                 ct_diag_set_hint(d, "%s", g->hint);
+            else if (!strncmp(msg, unexpected, sizeof(unexpected) - 1))
+                key_hint(d, schema_root, g->keyword_ptr, msg + sizeof(unexpected) - 1);
             else
                 enum_hint(d, schema_root, g->keyword_ptr, inst);
             d->instance_ptr = ct_xstrdup(ip);

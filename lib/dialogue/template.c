@@ -46,6 +46,26 @@ static const char *find2(const char *s, size_t len, const char *needle)
     return NULL;
 }
 
+const char *ct__dlg_suggest(const char *word, const char *const *cand, size_t n)
+{
+    const char *best = ct_did_you_mean(word, cand, n);
+    if (best)
+        return best;
+    size_t wl = strlen(word);
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(cand[i]) != wl)
+            continue;
+        size_t diff = 0, first = 0;
+        for (size_t k = 0; k < wl; k++)
+            if (word[k] != cand[i][k] && diff++ == 0)
+                first = k;
+        if (diff == 2 && first + 1 < wl && word[first] == cand[i][first + 1] &&
+            word[first + 1] == cand[i][first])
+            return cand[i];
+    }
+    return NULL;
+}
+
 /* --- nodes for computed values ----------------------------------------------------------------- */
 
 struct ct_node *ct__dlg_str(struct ct_arena *a, const char *s, size_t len)
@@ -456,7 +476,7 @@ static bool is_literal_start(const struct eparse *p)
 static void hint_names(struct ct_diag *g, const char *word, const char *const *cand, size_t n,
                        const char *what)
 {
-    const char *best = ct_did_you_mean(word, cand, n);
+    const char *best = ct__dlg_suggest(word, cand, n);
     if (best) {
         ct_diag_set_hint(g, "did you mean '%s'?", best);
         return;
@@ -659,7 +679,7 @@ static struct dlg_expr *parse_expr(struct eparse *p)
                                                "unknown filter '%s': expected one of default, "
                                                "truncate, json, len, plus, upper, lower",
                                                name);
-            const char *best = ct_did_you_mean(name, filter_names,
+            const char *best = ct__dlg_suggest(name, filter_names,
                                                sizeof(filter_names) / sizeof(filter_names[0]));
             if (best)
                 ct_diag_set_hint(g, "did you mean '%s'?", best);
@@ -754,15 +774,18 @@ static struct dlg_tv *compile_string(struct ct_arena *a, const struct ct_node *n
         struct eparse p = {.a = a, .at = n, .s = s, .pos = es, .end = (size_t)(close - s),
                            .scope = scope, .diags = diags};
         struct dlg_expr *e = parse_expr(&p);
+        i = (size_t)(close - s) + 2;
         if (!e) {
+            /* Go on: the other expressions of the string may have problems too. */
             *failed = true;
-            return NULL;
+            continue;
         }
         if (np == 128)
             goto too_many;
         parts[np++] = (struct dlg_part){.e = e};
-        i = (size_t)(close - s) + 2;
     }
+    if (*failed)
+        return NULL;
     tv->has_expr = true;
     if (np == 1 && parts[0].e) {
         tv->kind = TV_EXPR;
