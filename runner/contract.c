@@ -14,6 +14,7 @@
  * `x-sse-data-schema` until the `x-sse-done` marker. */
 #include "runner.h"
 
+#include "asyncapi/asyncapi.h"
 #include "core/alloc.h"
 #include "core/err.h"
 #include "openapi/params.h"
@@ -57,9 +58,11 @@ struct runner_contract {
     struct ct_router *router;
     struct ct_schema_set *set;
     struct op_info *ops; /* parallel to oas->ops */
-    const char **channels;
+    struct ct_asyncapi *async; /* --asyncapi, or NULL */
+    const char **channels;     /* its channel ids */
     size_t nchannels;
-    const char **messages; /* AsyncAPI message names, for coverage */
+    const char **msg_channel;  /* per message type: its channel id, for coverage */
+    const char **messages;     /* per message type: its name ("user_message") */
     size_t nmessages;
     unsigned *msg_hits;
 };
@@ -192,7 +195,9 @@ void runner_contract_free(struct runner_contract *c)
     ct_free(c->ops);
     ct_free(c->channels);
     ct_free(c->messages);
+    ct_free(c->msg_channel);
     ct_free(c->msg_hits);
+    ct_asyncapi_free(c->async);
     ct_schema_set_free(c->set);
     ct_router_free(c->router);
     ct_free(c);
@@ -201,28 +206,25 @@ void runner_contract_free(struct runner_contract *c)
 int runner_contract_load_asyncapi(struct runner_contract *c, const char *path,
                                   struct ct_diags *diags)
 {
-    const struct ct_node *root = ct_docset_load(c->ds, path, diags);
-    if (!root)
+    c->async = ct_asyncapi_load(c->ds, path, NULL, diags);
+    if (!c->async)
         return RUNNER_BROKEN;
-    const char *v = ct_obj_str(root, "asyncapi");
-    if (!v || strncmp(v, "3.", 2) != 0) {
-        ct_diags_add(diags, CT_SEV_ERROR, CT_E_VERSION, root->src, root->line, root->col,
-                     "expected an AsyncAPI 3.x document ('asyncapi: 3.0.0'), got %s",
-                     v ? v : "no 'asyncapi' field");
-        return RUNNER_BROKEN;
+    size_t total = 0;
+    c->channels = ct_xcalloc(c->async->nchannels + 1, sizeof(char *));
+    for (unsigned i = 0; i < c->async->nchannels; i++) {
+        c->channels[c->nchannels++] = c->async->channels[i].id;
+        total += c->async->channels[i].nmessages;
     }
-    const struct ct_node *ch = ct_obj_get(root, "channels");
-    if (ch && ch->kind == CT_OBJECT) {
-        c->channels = ct_xcalloc(ch->len + 1, sizeof(char *));
-        for (uint32_t i = 0; i < ch->len; i++)
-            c->channels[c->nchannels++] = ch->u.members[i].key->u.str;
-    }
-    const struct ct_node *msgs = ct_obj_get(ct_obj_get(root, "components"), "messages");
-    if (msgs && msgs->kind == CT_OBJECT) {
-        c->messages = ct_xcalloc(msgs->len + 1, sizeof(char *));
-        c->msg_hits = ct_xcalloc(msgs->len + 1, sizeof(unsigned));
-        for (uint32_t i = 0; i < msgs->len; i++)
-            c->messages[c->nmessages++] = msgs->u.members[i].key->u.str;
+    c->messages = ct_xcalloc(total + 1, sizeof(char *));
+    c->msg_channel = ct_xcalloc(total + 1, sizeof(char *));
+    c->msg_hits = ct_xcalloc(total + 1, sizeof(unsigned));
+    for (unsigned i = 0; i < c->async->nchannels; i++) {
+        const struct ct_asyncapi_channel *ch = &c->async->channels[i];
+        for (unsigned j = 0; j < ch->nmessages; j++) {
+            const struct ct_asyncapi_message *m = &ch->messages[j];
+            c->msg_channel[c->nmessages] = ch->id;
+            c->messages[c->nmessages++] = m->type_const ? m->type_const : m->name;
+        }
     }
     return 0;
 }
@@ -768,7 +770,7 @@ struct runner_cov_item *runner_contract_coverage(const struct runner_contract *c
         *ops_hit += any;
     }
     for (size_t i = 0; i < c->nmessages; i++) {
-        v[k].op = "ws";
+        v[k].op = c->msg_channel[i];
         v[k].status = c->messages[i];
         v[k].ws = true;
         v[k].hits = __atomic_load_n(&c->msg_hits[i], __ATOMIC_RELAXED);
