@@ -126,8 +126,10 @@ struct ct_dialogue_conn *ct_dialogue_conn_new(const struct ct_dialogue_set *s,
 void ct_dialogue_conn_free(struct ct_dialogue_conn *c);
 
 /** Upgrade decision for a WebSocket channel: 0 to accept, else the HTTP status to refuse with
- * (an `on: upgrade` rule, a fault on demand). */
-int ct_dialogue_upgrade_status(const struct ct_dialogue_set *s, const struct ct_dialogue_ctx *ctx);
+ * (an `on: upgrade` rule, a fault on demand). When `rule` is not NULL it is set to the refusing
+ * rule's name ("dialogue/rule", static for the set's lifetime) or NULL. */
+int ct_dialogue_upgrade_status(const struct ct_dialogue_set *s, const struct ct_dialogue_ctx *ctx,
+                               const char **rule);
 
 /* Events. Each returns the number of actions and sets *out to them (borrowed: valid until the
  * next call on `c`); 0 when no rule answers or the connection was closed by an earlier action.

@@ -765,8 +765,11 @@ size_t ct_dialogue_sse(struct ct_dialogue_conn *c, const char *operation_id,
     return rule ? run_rule(c, rule, &r, now_ms, out) : 0;
 }
 
-int ct_dialogue_upgrade_status(const struct ct_dialogue_set *s, const struct ct_dialogue_ctx *ctx)
+int ct_dialogue_upgrade_status(const struct ct_dialogue_set *s, const struct ct_dialogue_ctx *ctx,
+                               const char **rule_name)
 {
+    if (rule_name)
+        *rule_name = NULL;
     bool any = false;
     for (size_t i = 0; i < s->nrules && !any; i++)
         any = s->rules[i]->on == EV_UPGRADE;
@@ -776,6 +779,8 @@ int ct_dialogue_upgrade_status(const struct ct_dialogue_set *s, const struct ct_
     struct dlg_rctx r = {.a = &c->scratch, .conn = c, .now = ctx->now_ms, .start = ctx->now_ms};
     const struct dlg_rule *rule = find_rule(c, EV_UPGRADE, &r, NULL, NULL);
     int status = rule ? rule->refuse : 0;
+    if (rule && rule_name)
+        *rule_name = rule->name;
     ct_dialogue_conn_free(c);
     return status;
 }
