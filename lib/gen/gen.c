@@ -30,7 +30,7 @@
 #define TOP_ATTEMPTS   8        /* whole-instance attempts (each with a derived seed) */
 #define VALUE_ATTEMPTS 4        /* local attempts when oneOf/not/else checks fail */
 #define NODE_BUDGET    20000u   /* values per attempt before turning minimal */
-#define WORK_LIMIT     200000ul /* values per call, all attempts: bounds the time of any call */
+#define WORK_LIMIT     100000ul /* values per call, all attempts: bounds the time of any call */
 #define CONJ_MAX       512u
 
 /* ===================================================================== helpers =========== */
@@ -443,10 +443,6 @@ static unsigned shallow_types(struct gen *g, const struct ct_node *s, int depth)
     if (depth < 4 && (v = gkw(g, s, K_ALL_OF)) && v->kind == CT_ARRAY)
         for (uint32_t i = 0; i < v->len; i++)
             t &= shallow_types(g, v->u.items[i], depth + 1);
-    if (depth < 4 && !g->o.oas30 && gkw_str(g, s, K_REF)) {
-        /* 3.1: the $ref's target applies as well (deref above returned the target only when
-         * the node was a pure reference object). */
-    }
     return t;
 }
 
@@ -597,9 +593,6 @@ static bool rw_skipped(struct gen *g, const struct gen_conj *c, const char *name
     return false;
 }
 
-/* The schemas that apply to the value of property `name`, and whether the name is allowed at
- * all. Each schema of the conjunction contributes its `properties` entry, its matching
- * `patternProperties`, or else its `additionalProperties`. */
 /* Was this applicator's branch chosen into the conjunction? */
 static bool chosen(struct gen *g, const struct gen_conj *c, const struct ct_node *b)
 {
@@ -640,6 +633,9 @@ static bool evaluates_prop(struct gen *g, const struct gen_conj *c, const struct
     return el && chosen(g, c, el) && evaluates_prop(g, c, el, name, len, depth + 1);
 }
 
+/* The schemas that apply to the value of property `name`, and whether the name is allowed at
+ * all. Each schema of the conjunction contributes its `properties` entry, its matching
+ * `patternProperties`, or else its `additionalProperties`. */
 static bool prop_conj(struct gen *g, const struct gen_conj *c, const char *name, uint32_t len,
                       struct gen_conj *out)
 {
@@ -1274,12 +1270,11 @@ static void annotate_discriminator(struct gen *g, struct gen_conj *c, const stru
 /* Expand oneOf/anyOf/if of every schema in the conjunction (branches may bring more). */
 static bool expand(struct gen *g, struct gen_conj *c, struct choices *ch, bool minimal)
 {
-    bool oas = true; /* discriminators are OpenAPI's, in both versions */
     for (uint32_t i = 0; i < c->n; i++) {
         const struct ct_node *s = c->v[i];
         if (s->kind != CT_OBJECT) continue;
         const struct ct_node *one = gkw(g, s, K_ONE_OF), *any = gkw(g, s, K_ANY_OF);
-        const struct ct_node *disc = oas ? gkw(g, s, K_DISCRIMINATOR) : NULL;
+        const struct ct_node *disc = gkw(g, s, K_DISCRIMINATOR);
         const char *pn = disc ? ct_obj_str(disc, "propertyName") : NULL;
         if (pn && !one && !any) annotate_discriminator(g, c, s);
         for (int which = 0; which < 2; which++) {
