@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void print_diags(struct ct_diags *d)
@@ -235,6 +237,48 @@ static void plan_op(struct mockd_app *app, struct mockd_op_plan *p, const struct
     }
 }
 
+static int name_cmp(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* --dialogues: comma-separated files or directories (their *.yaml and *.yml, sorted). */
+static void load_dialogues(struct mockd_app *app, const char *spec, struct ct_diags *diags)
+{
+    char **paths = NULL;
+    size_t n = 0, cap = 0;
+    for (const char *p = spec; *p;) {
+        size_t l = strcspn(p, ",");
+        char *one = ct_xstrndup(p, l);
+        struct stat st;
+        if (stat(one, &st) == 0 && S_ISDIR(st.st_mode)) {
+            DIR *d = opendir(one);
+            struct dirent *e;
+            size_t first = n;
+            while (d && (e = readdir(d)) != NULL) {
+                const char *dot = strrchr(e->d_name, '.');
+                if (e->d_name[0] == '.' || !dot || (strcmp(dot, ".yaml") && strcmp(dot, ".yml")))
+                    continue;
+                paths = ct_xgrow(paths, &cap, n + 1, sizeof(*paths));
+                paths[n++] = ct_xasprintf("%s/%s", one, e->d_name);
+            }
+            if (d)
+                closedir(d);
+            qsort(paths + first, n - first, sizeof(*paths), name_cmp);
+            ct_free(one);
+        } else {
+            paths = ct_xgrow(paths, &cap, n + 1, sizeof(*paths));
+            paths[n++] = one;
+        }
+        p += l + (p[l] == ',');
+    }
+    struct ct_dialogue_env env = {.api = app->asyncapi, .oas = app->oas};
+    app->dialogues = ct_dialogue_set_load(app->ds, (const char *const *)paths, n, &env, diags);
+    for (size_t i = 0; i < n; i++)
+        ct_free(paths[i]);
+    ct_free(paths);
+}
+
 int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
 {
     memset(app, 0, sizeof(*app));
@@ -267,6 +311,13 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
     ct_free(memo_tab);
     memo_tab = NULL;
     memo_cap = memo_n = 0;
+    if (cfg->asyncapi_path) {
+        app->asyncapi = ct_asyncapi_load(app->ds, cfg->asyncapi_path, NULL, &diags);
+        if (app->asyncapi && cfg->dialogue_paths)
+            load_dialogues(app, cfg->dialogue_paths, &diags);
+    } else if (cfg->dialogue_paths) {
+        load_dialogues(app, cfg->dialogue_paths, &diags);
+    }
     app->layers = mockd_layers_new(app, &diags);
     size_t errors = diags.nerrors;
     print_diags(&diags);
@@ -317,6 +368,8 @@ const char *mockd_app_spec_text(const struct mockd_app *capp, bool yaml, size_t 
 void mockd_app_free(struct mockd_app *app)
 {
     mockd_layers_free(app->layers);
+    ct_dialogue_set_free(app->dialogues);
+    ct_asyncapi_free(app->asyncapi);
     if (app->schemas)
         ct_schema_set_free(app->schemas);
     ct_router_free(app->router);

@@ -30,6 +30,8 @@ void mockd_config_defaults(struct mockd_config *cfg)
     cfg->max_header = 16 << 10;
     cfg->max_conns = 1024;
     cfg->timeout = 30;
+    cfg->ws_idle_timeout = 90;
+    cfg->ws_max_connections = 10000;
 }
 
 static void usage(FILE *f)
@@ -57,6 +59,12 @@ static void usage(FILE *f)
             "  --max-header BYTES   largest request head (default 16384)\n"
             "  --max-connections N  concurrent connections (default 1024)\n"
             "  --timeout SECONDS    idle connection timeout (default 30)\n"
+            "  --asyncapi FILE      serve the AsyncAPI document's WebSocket channels on the same\n"
+            "                       port\n"
+            "  --dialogues PATHS    dialogue scripts (files or directories, comma-separated)\n"
+            "  --ws-idle-timeout S  close WebSocket connections silent this long (default 90;\n"
+            "                       0: never)\n"
+            "  --ws-max-connections N  concurrent WebSocket connections (default 10000)\n"
             "  --check              load and check the spec, report, and exit\n"
             "  --quiet              print nothing but errors and the listening line\n"
             "  --help, --version\n");
@@ -69,7 +77,8 @@ static const char *const keys[] = {
     "spec",       "config",    "host",       "port",        "threads",        "validate",
     "auth",       "jwt-secret", "token-ttl", "refresh-ttl", "cors",           "seed",
     "log-format", "max-body",  "max-header", "max-connections", "timeout",    "check",
-    "quiet",      "help",      "version",
+    "quiet",      "help",      "version",   "asyncapi", "dialogues", "ws-idle-timeout",
+    "ws-max-connections",
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -162,6 +171,18 @@ static const char *apply(struct mockd_config *cfg, const char *key, const char *
         if (!parse_u64(v, 86400, &n) || !n)
             return "expected a number of seconds from 1 to 86400";
         cfg->timeout = (unsigned)n;
+    } else if (!strcmp(key, "asyncapi")) {
+        cfg->asyncapi_path = v;
+    } else if (!strcmp(key, "dialogues")) {
+        cfg->dialogue_paths = v;
+    } else if (!strcmp(key, "ws-idle-timeout")) {
+        if (!parse_u64(v, 86400, &n))
+            return "expected a number of seconds from 0 to 86400";
+        cfg->ws_idle_timeout = (unsigned)n;
+    } else if (!strcmp(key, "ws-max-connections")) {
+        if (!parse_u64(v, 1000000, &n) || !n)
+            return "expected a number from 1 to 1000000";
+        cfg->ws_max_connections = (unsigned)n;
     } else if (!strcmp(key, "check") || !strcmp(key, "quiet")) {
         bool on = !strcmp(v, "true");
         if (!on && strcmp(v, "false") != 0)

@@ -13,7 +13,9 @@
 #include "mockd.h"
 
 #include "core/alloc.h"
+#include "front.h"
 #include "sched.h"
+#include "ws_lws.h"
 
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -23,11 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct mockd_server {
     struct MHD_Daemon *daemon;
     const struct mockd_app *app;
     const struct mockd_config *cfg;
+    struct mockd_front *front; /* with WebSocket channels: the shared listening socket */
+    struct mockd_ws *ws;
 };
 
 struct reqstate {
@@ -368,6 +373,33 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
     vfprintf(stderr, fmt, ap);
 }
 
+/* --- the shared port ------------------------------------------------------------------------- */
+
+static void front_to_http(void *ud, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    struct mockd_server *srv = ud;
+    if (MHD_add_connection(srv->daemon, fd, addr, len) != MHD_YES)
+        close(fd); /* libmicrohttpd refused it (connection limit): it is closed, as MHD would */
+}
+
+static void front_to_ws(void *ud, int fd)
+{
+    struct mockd_server *srv = ud;
+    mockd_ws_adopt(srv->ws, fd);
+}
+
+static bool front_accept_ok(void *ud)
+{
+    const struct mockd_server *srv = ud;
+    return mockd_layers_accept(srv->app);
+}
+
+static bool front_is_channel(void *ud, const char *path, size_t len)
+{
+    const struct mockd_server *srv = ud;
+    return ct_asyncapi_channel(srv->app->asyncapi, path, len) != NULL;
+}
+
 struct mockd_server *mockd_http_start(const struct mockd_config *cfg, const struct mockd_app *app,
                                       unsigned *port_out)
 {
@@ -395,13 +427,18 @@ struct mockd_server *mockd_http_start(const struct mockd_config *cfg, const stru
         ct_free(srv);
         return NULL;
     }
+    /* With WebSocket channels the front owns the listening socket and hands HTTP connections to
+     * libmicrohttpd, which then listens on nothing itself. */
+    bool shared = app->asyncapi != NULL;
+    if (shared)
+        flags |= MHD_USE_NO_LISTEN_SOCKET;
     /* libmicrohttpd's memory pool per connection holds the request head; its size is the
      * header limit (a larger head is answered 431 by libmicrohttpd). */
     size_t pool = cfg->max_header < 4096 ? 4096 : cfg->max_header;
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, accept_policy, srv, on_request, srv,
         MHD_OPTION_EXTERNAL_LOGGER, log_mhd, (void *)cfg, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        shared ? NULL : (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
         cfg->threads > 1 ? cfg->threads : 0u, /* 0: the polling thread serves alone */
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout, MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
@@ -418,6 +455,20 @@ struct mockd_server *mockd_http_start(const struct mockd_config *cfg, const stru
         ct_free(srv);
         return NULL;
     }
+    if (shared) {
+        srv->ws = mockd_ws_start(cfg, app);
+        struct mockd_front_sinks sinks = {front_to_http, front_to_ws, front_accept_ok,
+                                          front_is_channel, srv};
+        srv->front = srv->ws ? mockd_front_start(cfg->host, cfg->port, &sinks, port_out) : NULL;
+        if (!srv->front) {
+            mockd_ws_stop(srv->ws);
+            mockd_sched_stop();
+            MHD_stop_daemon(srv->daemon);
+            ct_free(srv);
+            return NULL;
+        }
+        return srv;
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     *port_out = info ? info->port : cfg->port;
     return srv;
@@ -427,7 +478,10 @@ void mockd_http_stop(struct mockd_server *srv)
 {
     if (!srv)
         return;
-    /* Pending timer tasks resume connections; run them out before libmicrohttpd goes. */
+    /* No new connections, then WebSocket goodbyes, then pending timer tasks (they resume
+     * connections) before libmicrohttpd goes. */
+    mockd_front_stop(srv->front);
+    mockd_ws_stop(srv->ws);
     mockd_sched_stop();
     MHD_stop_daemon(srv->daemon);
     ct_free(srv);

@@ -2,6 +2,8 @@
  * the request and response structs that keep libmicrohttpd out of everything but http_mhd.c. */
 #pragma once
 
+#include "asyncapi/asyncapi.h"
+#include "dialogue/dialogue.h"
 #include "jwt.h"
 #include "openapi/model.h"
 #include "openapi/params.h"
@@ -36,6 +38,10 @@ struct mockd_config {
     unsigned max_conns;
     unsigned timeout;       /* idle connection timeout, seconds */
     struct mockd_layers_config *layers; /* options of the test-double layers (layers.h) */
+    const char *asyncapi_path;  /* --asyncapi: WebSocket channels on the same port */
+    const char *dialogue_paths; /* --dialogues: comma-separated files or directories */
+    unsigned ws_idle_timeout;   /* seconds without a frame before closing; 0: never */
+    unsigned ws_max_connections;
 };
 
 /** Defaults for every field. */
@@ -94,6 +100,8 @@ struct mockd_app {
     pthread_mutex_t render_lock;
     unsigned nwarnings;          /* examples that failed their schema, and so on */
     struct mockd_layers *layers; /* test-double layers: state, overrides, faults, journal */
+    struct ct_asyncapi *asyncapi;      /* NULL without --asyncapi */
+    struct ct_dialogue_set *dialogues; /* NULL without --dialogues */
 };
 
 /** The loaded document as JSON or YAML text, rendered once on first use (thread-safe); the

@@ -1043,6 +1043,8 @@ static bool auth_flow(const struct mockd_app *app, const struct mockd_op_plan *p
     return true;
 }
 
+static atomic_uint_fast64_t request_counter;
+
 /* --- Server-Sent Events ----------------------------------------------------------------------- */
 
 /* A text/event-stream answer streamed record by record: the example's records (split on blank
@@ -1108,6 +1110,78 @@ static void sse_answer(const struct mockd_app *app, const struct mockd_media_pla
     resp->source = answer ? "example" : "generated";
 }
 
+/* A text/event-stream answer driven by a dialogue script (`on: sse` rules for the operation).
+ * Returns false when no script answers the operation. */
+static bool sse_from_script(const struct mockd_app *app, const struct mockd_op_plan *p,
+                            struct mockd_req *req, struct mockd_resp *resp)
+{
+    const char *opid = p->op->operation_id;
+    if (!app->dialogues || !opid || !ct_dialogue_has_sse(app->dialogues, opid))
+        return false;
+    struct ct_arena *a = req->arena;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    uint64_t n = atomic_fetch_add(&request_counter, 1);
+    struct ct_dialogue_ctx ctx = {.seed = app->cfg->seed ^ n, .now_ms = now};
+    struct ct_dialogue_conn *c = ct_dialogue_conn_new(app->dialogues, &ctx);
+    const struct ct_node *body = NULL;
+    if (req->body_len) {
+        struct ct_source *src = ct_arena_zalloc(a, sizeof(*src));
+        src->name = "request body";
+        src->text = req->body;
+        src->len = req->body_len;
+        body = ct_json_parse(a, src, NULL, NULL);
+    }
+    const struct ct_dlg_action *acts;
+    size_t na = ct_dialogue_sse(c, opid, body, now, &acts);
+    struct mockd_chunk *chunks = ct_arena_zalloc(a, (na + 1) * sizeof(*chunks));
+    unsigned nc = 0;
+    for (size_t i = 0; i < na; i++) {
+        if (acts[i].kind == CT_DLG_CLOSE)
+            break;
+        chunks[nc].delay_ms = acts[i].delay_ms;
+        if (acts[i].kind == CT_DLG_DROP) {
+            chunks[nc++].fail = true;
+            break;
+        }
+        /* One record: optional id and event fields, one data line per line of text. */
+        struct ct_buf b;
+        ct_buf_init(&b, 0);
+        if (acts[i].id)
+            ct_buf_printf(&b, "id: %s\n", acts[i].id);
+        if (acts[i].event)
+            ct_buf_printf(&b, "event: %s\n", acts[i].event);
+        const char *t = acts[i].text ? acts[i].text : "";
+        for (;;) {
+            const char *nl = strchr(t, '\n');
+            ct_buf_adds(&b, "data: ");
+            ct_buf_add(&b, t, nl ? (size_t)(nl - t) : strlen(t));
+            ct_buf_addc(&b, '\n');
+            if (!nl)
+                break;
+            t = nl + 1;
+        }
+        ct_buf_addc(&b, '\n');
+        chunks[nc].data = ct_arena_strndup(a, b.ptr, b.len);
+        chunks[nc].len = b.len;
+        nc++;
+        ct_buf_deinit(&b);
+    }
+    ct_dialogue_conn_free(c);
+    resp->content_type = "text/event-stream";
+    mockd_resp_header(resp, "X-Accel-Buffering", "no");
+    bool has_cc = false;
+    for (unsigned i = 0; i < resp->nheaders; i++)
+        has_cc |= !strcasecmp(resp->headers[i].name, "Cache-Control");
+    if (!has_cc)
+        mockd_resp_header(resp, "Cache-Control", "no-cache");
+    resp->chunks = chunks;
+    resp->nchunks = nc;
+    resp->source = "dialogue";
+    return true;
+}
+
 /* --- CORS ---------------------------------------------------------------------------------- */
 
 static bool origin_allowed(const struct mockd_config *cfg, const char *origin)
@@ -1150,8 +1224,6 @@ static const char *allow_list(struct ct_arena *a, unsigned allowed)
 }
 
 /* --- the handler ------------------------------------------------------------------------------ */
-
-static atomic_uint_fast64_t request_counter;
 
 static void handle(const struct mockd_app *app, struct mockd_req *req, struct mockd_resp *resp,
                    const struct mockd_op_plan **plan_out);
@@ -1393,7 +1465,8 @@ static void handle(const struct mockd_app *app, struct mockd_req *req, struct mo
             return;
     }
     if (mp->sse) {
-        sse_answer(app, mp, answer, req, resp);
+        if (resp->status >= 300 || !sse_from_script(app, p, req, resp))
+            sse_answer(app, mp, answer, req, resp);
         return;
     }
     if (answer == mp->body && mp->bytes) {

@@ -1,0 +1,555 @@
+/* ws_lws.c - the libwebsockets adapter: the only file that includes libwebsockets.h.
+ *
+ * Threading: everything here runs on the service thread but mockd_ws_adopt() and
+ * mockd_ws_stop(), which queue work and wake the loop with lws_cancel_service(). Sessions live
+ * in libwebsockets' per-session storage and are freed on LWS_CALLBACK_CLOSED.
+ *
+ * Per connection: frames are reassembled up to MAX_MESSAGE bytes (larger: close 1009), binary
+ * frames close with 1003, every text frame goes to the dialogue engine, whose actions are kept in
+ * a queue with due times and carried out from the connection's timer. At most MAX_QUEUE actions
+ * and MAX_OUT unsent frames wait per connection (more: close 1008). A connection silent for
+ * --ws-idle-timeout seconds (no frame either way, no answer pending) is closed with the
+ * contract's idle code. */
+#include "ws_lws.h"
+
+#include "core/alloc.h"
+#include "dialogue/dialogue.h"
+#include "mockd.h"
+#include "sched.h"
+
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_MESSAGE 65536
+#define MAX_QUEUE 1024
+#define MAX_OUT 1024
+
+struct outframe {
+    struct outframe *next;
+    size_t len;
+    unsigned char data[]; /* LWS_PRE bytes of room, then the payload */
+};
+
+struct action {
+    int64_t due;
+    enum ct_dlg_kind kind;
+    char *text;
+    size_t len;
+    uint16_t code;
+    char reason[64];
+};
+
+struct sess {
+    struct lws *wsi;
+    struct mockd_ws *ws;
+    const struct ct_asyncapi_channel *ch;
+    struct ct_dialogue_conn *dlg;
+    struct ct_buf rx;
+    struct outframe *out_head, *out_tail;
+    size_t nout;
+    struct action *acts;
+    size_t nacts, capacts;
+    int64_t last_rx; /* last frame in either direction: the idle clock */
+    int close_code; /* > 0: close once the queue is sent */
+    char close_reason[64];
+    bool drop, established;
+    struct sess *next, *prev;
+};
+
+struct mockd_ws {
+    struct lws_context *ctx;
+    struct lws_vhost *vh;
+    pthread_t thread;
+    const struct mockd_app *app;
+    const struct mockd_config *cfg;
+    pthread_mutex_t lock; /* guards the adopt queue and `stopping` */
+    int *adopt;
+    size_t nadopt, capadopt;
+    bool stopping, stop_sent, exited;
+    int64_t stop_deadline;
+    struct sess *sessions;
+    unsigned nsessions;
+};
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int close_code(const struct sess *s, const char *name, int fallback)
+{
+    int c = s->ch ? ct_asyncapi_close_code(s->ch, name) : -1;
+    return c > 0 ? c : fallback;
+}
+
+static void begin_close(struct sess *s, int code, const char *reason)
+{
+    if (s->close_code)
+        return;
+    s->close_code = code;
+    snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason ? reason : "");
+    lws_callback_on_writable(s->wsi);
+}
+
+static void queue_frame(struct sess *s, const char *text, size_t len)
+{
+    if (s->nout >= MAX_OUT) {
+        begin_close(s, close_code(s, "policy_violation", 1008), "send queue full");
+        return;
+    }
+    struct outframe *f = ct_xmalloc(sizeof(*f) + LWS_PRE + len);
+    f->next = NULL;
+    f->len = len;
+    memcpy(f->data + LWS_PRE, text, len);
+    if (s->out_tail)
+        s->out_tail->next = f;
+    else
+        s->out_head = f;
+    s->out_tail = f;
+    s->nout++;
+    lws_callback_on_writable(s->wsi);
+}
+
+/* Wake the connection's timer at the earliest of its next action and its idle deadline. */
+static void arm_timer(struct sess *s)
+{
+    int64_t now = mockd_now_ms(), next = INT64_MAX;
+    if (s->nacts)
+        next = s->acts[0].due;
+    unsigned idle = s->ws->cfg->ws_idle_timeout;
+    if (idle && s->last_rx + (int64_t)idle * 1000 < next)
+        next = s->last_rx + (int64_t)idle * 1000;
+    if (next == INT64_MAX) {
+        lws_set_timer_usecs(s->wsi, LWS_SET_TIMER_USEC_CANCEL);
+        return;
+    }
+    int64_t us = (next - now) * 1000;
+    lws_set_timer_usecs(s->wsi, us > 0 ? us : 1);
+}
+
+/* Queue the engine's actions; their delays chain from the last queued action or now. */
+static void take_actions(struct sess *s, const struct ct_dlg_action *a, size_t n)
+{
+    int64_t t = s->nacts ? s->acts[s->nacts - 1].due : mockd_now_ms();
+    if (t < mockd_now_ms())
+        t = mockd_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        if (s->nacts >= MAX_QUEUE) {
+            begin_close(s, close_code(s, "policy_violation", 1008), "too many pending replies");
+            return;
+        }
+        t += a[i].delay_ms;
+        s->acts = ct_xgrow(s->acts, &s->capacts, s->nacts + 1, sizeof(*s->acts));
+        struct action *q = &s->acts[s->nacts++];
+        memset(q, 0, sizeof(*q));
+        q->due = t;
+        q->kind = a[i].kind;
+        if (a[i].kind == CT_DLG_SEND) {
+            q->text = ct_xstrndup(a[i].text, a[i].len);
+            q->len = a[i].len;
+        }
+        q->code = a[i].close_code;
+        snprintf(q->reason, sizeof(q->reason), "%s", a[i].close_reason ? a[i].close_reason : "");
+    }
+    const struct ct_diags *d = ct_dialogue_conn_diags(s->dlg);
+    if (d && d->n && !s->ws->cfg->quiet) {
+        struct ct_buf b;
+        ct_buf_init(&b, 0);
+        ct_diags_render(d, &b, false);
+        fprintf(stderr, "mockd: ws: %s", ct_buf_cstr(&b));
+        ct_buf_deinit(&b);
+    }
+    arm_timer(s);
+}
+
+static void run_due(struct sess *s)
+{
+    int64_t now = mockd_now_ms();
+    size_t done = 0;
+    while (done < s->nacts && s->acts[done].due <= now && !s->close_code && !s->drop) {
+        struct action *q = &s->acts[done++];
+        if (q->kind == CT_DLG_SEND) {
+            queue_frame(s, q->text, q->len);
+            s->last_rx = now; /* an answer in progress is not idleness */
+        }
+        else if (q->kind == CT_DLG_CLOSE)
+            begin_close(s, q->code ? q->code : 1000, q->reason);
+        else
+            s->drop = true;
+    }
+    for (size_t i = 0; i < done; i++)
+        ct_free(s->acts[i].text);
+    memmove(s->acts, s->acts + done, (s->nacts - done) * sizeof(*s->acts));
+    s->nacts -= done;
+    if (s->drop)
+        lws_callback_on_writable(s->wsi);
+    unsigned idle = s->ws->cfg->ws_idle_timeout;
+    if (idle && !s->nacts && now - s->last_rx >= (int64_t)idle * 1000 && !s->close_code)
+        begin_close(s, close_code(s, "idle_timeout", 4008), "idle timeout");
+    arm_timer(s);
+}
+
+static void sess_free(struct sess *s)
+{
+    struct mockd_ws *ws = s->ws;
+    if (s->prev)
+        s->prev->next = s->next;
+    else if (ws->sessions == s)
+        ws->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    if (s->established)
+        ws->nsessions--;
+    for (struct outframe *f = s->out_head; f;) {
+        struct outframe *n = f->next;
+        ct_free(f);
+        f = n;
+    }
+    for (size_t i = 0; i < s->nacts; i++)
+        ct_free(s->acts[i].text);
+    ct_free(s->acts);
+    ct_buf_deinit(&s->rx);
+    ct_dialogue_conn_free(s->dlg);
+    memset(s, 0, sizeof(*s));
+}
+
+/* The query string as an object of strings, for the engine and the token. */
+static struct ct_node *query_node(struct lws *wsi, struct ct_arena *a, const char **token,
+                                  const char *token_param)
+{
+    char frag[1024];
+    struct ct_node *keys[32], *vals[32];
+    uint32_t n = 0;
+    for (int i = 0; i < 32; i++) {
+        int l = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (l <= 0)
+            break;
+        char *eq = strchr(frag, '=');
+        size_t kl = eq ? (size_t)(eq - frag) : (size_t)l;
+        struct ct_node *k = ct_arena_zalloc(a, sizeof(*k)), *v = ct_arena_zalloc(a, sizeof(*v));
+        k->kind = v->kind = CT_STRING;
+        k->u.str = ct_arena_strndup(a, frag, kl);
+        k->len = (uint32_t)kl;
+        bool ok;
+        size_t vl = 0;
+        v->u.str = eq ? ct_pct_decode(a, eq + 1, strlen(eq + 1), true, &vl, &ok) : "";
+        v->len = (uint32_t)vl;
+        keys[n] = k;
+        vals[n] = v;
+        n++;
+        if (token_param && !strcmp(k->u.str, token_param))
+            *token = v->u.str;
+    }
+    struct ct_node *o = ct_arena_zalloc(a, sizeof(*o));
+    o->kind = CT_OBJECT;
+    o->len = n;
+    o->u.members = ct_arena_alloc(a, ct__obj_members_size(n));
+    for (uint32_t i = 0; i < n; i++) {
+        o->u.members[i].key = keys[i];
+        o->u.members[i].val = vals[i];
+    }
+    long first;
+    if (ct__obj_finish(o, &first) >= 0)
+        o->len = (uint32_t)first + 0; /* a repeated parameter: keep the ones before it */
+    return o;
+}
+
+static const struct ct_asyncapi_channel *channel_of(const struct mockd_app *app, struct lws *wsi)
+{
+    char uri[1024];
+    int l = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+    if (l <= 0 || !app->asyncapi)
+        return NULL;
+    size_t pl = strcspn(uri, "?");
+    return ct_asyncapi_channel(app->asyncapi, uri, pl);
+}
+
+static void on_established(struct sess *s, struct lws *wsi)
+{
+    struct mockd_ws *ws = s->ws;
+    const struct mockd_app *app = ws->app;
+    s->wsi = wsi;
+    s->established = true;
+    ct_buf_init(&s->rx, MAX_MESSAGE);
+    s->last_rx = mockd_now_ms();
+    s->next = ws->sessions;
+    if (ws->sessions)
+        ws->sessions->prev = s;
+    ws->sessions = s;
+    ws->nsessions++;
+    s->ch = channel_of(app, wsi);
+    if (ws->cfg->ws_max_connections && ws->nsessions > ws->cfg->ws_max_connections) {
+        begin_close(s, close_code(s, "too_many_connections", 1013), "too many connections");
+        return;
+    }
+    struct ct_arena a;
+    ct_arena_init(&a, 4096);
+    const char *token = NULL;
+    struct ct_node *query = query_node(wsi, &a, &token, s->ch ? s->ch->token_param : "token");
+    struct mockd_claims claims = {0};
+    bool auth_ok = true;
+    const char *why = NULL;
+    if (app->auth == MOCKD_AUTH_JWT) {
+        enum mockd_jwt_result r = token ? mockd_jwt_verify(app->jwt, token, strlen(token), "access",
+                                                           &a, &claims)
+                                        : MOCKD_JWT_MALFORMED;
+        auth_ok = r == MOCKD_JWT_OK;
+        why = token ? mockd_jwt_reason(r) : "missing access token in the query";
+    } else if (app->auth == MOCKD_AUTH_PRESENCE) {
+        auth_ok = token && *token;
+        why = "missing access token in the query";
+    }
+    struct ct_dialogue_ctx ctx = {
+        .channel = s->ch ? s->ch->address : NULL,
+        .query = query,
+        .sub = claims.sub,
+        .email = claims.email,
+        .role = claims.role,
+        .seed = ws->cfg->seed,
+        .now_ms = wall_ms(),
+    };
+    if (!auth_ok) {
+        /* The upgrade completes, then the connection closes with the contract's code. */
+        begin_close(s, close_code(s, "auth_failed", 4001), why);
+        ct_arena_deinit(&a);
+        return;
+    }
+    if (app->dialogues) {
+        s->dlg = ct_dialogue_conn_new(app->dialogues, &ctx);
+        const struct ct_dlg_action *acts;
+        size_t n = ct_dialogue_on_open(s->dlg, wall_ms(), &acts);
+        take_actions(s, acts, n);
+    }
+    ct_arena_deinit(&a);
+    arm_timer(s);
+}
+
+static void on_frame(struct sess *s, struct lws *wsi, const void *in, size_t len)
+{
+    if (s->close_code || s->drop)
+        return;
+    if (lws_frame_is_binary(wsi)) {
+        begin_close(s, close_code(s, "unsupported_data", 1003), "binary frames are not accepted");
+        return;
+    }
+    if (ct_buf_add(&s->rx, in, len) != 0) {
+        ct_buf_init(&s->rx, MAX_MESSAGE);
+        begin_close(s, close_code(s, "message_too_big", 1009), "message too big");
+        return;
+    }
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+        return;
+    s->last_rx = mockd_now_ms();
+    if (s->dlg) {
+        const struct ct_dlg_action *acts;
+        size_t n = ct_dialogue_on_text(s->dlg, ct_buf_cstr(&s->rx), s->rx.len, wall_ms(), &acts);
+        take_actions(s, acts, n);
+    }
+    s->rx.len = 0;
+    arm_timer(s);
+}
+
+/* Send one queued frame per writable callback; then close or drop when asked. */
+static int on_writable(struct sess *s, struct lws *wsi)
+{
+    if (s->drop)
+        return -1; /* no close frame: the connection is dropped */
+    struct outframe *f = s->out_head;
+    if (f) {
+        if (lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
+            return -1;
+        s->out_head = f->next;
+        if (!s->out_head)
+            s->out_tail = NULL;
+        s->nout--;
+        ct_free(f);
+        if (s->out_head || s->close_code)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (s->close_code) {
+        lws_close_reason(wsi, (enum lws_close_status)s->close_code,
+                         (unsigned char *)s->close_reason, strlen(s->close_reason));
+        return -1;
+    }
+    return 0;
+}
+
+static void adopt_pending(struct mockd_ws *ws)
+{
+    pthread_mutex_lock(&ws->lock);
+    int *fds = ws->adopt;
+    size_t n = ws->nadopt;
+    ws->adopt = NULL;
+    ws->nadopt = ws->capadopt = 0;
+    bool stopping = ws->stopping;
+    pthread_mutex_unlock(&ws->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (stopping || !lws_adopt_socket_vhost(ws->vh, fds[i]))
+            close(fds[i]);
+    }
+    ct_free(fds);
+    if (stopping && !ws->stop_sent) {
+        ws->stop_sent = true;
+        for (struct sess *s = ws->sessions; s; s = s->next)
+            begin_close(s, close_code(s, "going_away", 1001), "server shutting down");
+    }
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct mockd_ws *ws = lws_context_user(lws_get_context(wsi));
+    struct sess *s = user;
+    switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        adopt_pending(ws);
+        return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        /* Refuse the upgrade when the path is no channel, or when a script says so. */
+        const struct ct_asyncapi_channel *ch = channel_of(ws->app, wsi);
+        if (!ch)
+            return -1;
+        int refuse = 0;
+        if (ws->app->dialogues) {
+            struct ct_arena a;
+            ct_arena_init(&a, 2048);
+            const char *token = NULL;
+            struct ct_dialogue_ctx ctx = {.channel = ch->address, .seed = ws->cfg->seed,
+                                          .now_ms = wall_ms()};
+            ctx.query = query_node(wsi, &a, &token, ch->token_param);
+            const char *rule = NULL;
+            refuse = ct_dialogue_upgrade_status(ws->app->dialogues, &ctx, &rule);
+            if (refuse && !ws->cfg->quiet)
+                fprintf(stderr, "mockd: ws: upgrade refused with %d by %s\n", refuse,
+                        rule ? rule : "a script");
+            ct_arena_deinit(&a);
+        }
+        return refuse ? -1 : 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+        memset(s, 0, sizeof(*s));
+        s->ws = ws;
+        on_established(s, wsi);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        if (s && s->ws)
+            on_frame(s, wsi, in, len);
+        return 0;
+    case LWS_CALLBACK_TIMER:
+        if (s && s->ws)
+            run_due(s);
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return s && s->ws ? on_writable(s, wsi) : 0;
+    case LWS_CALLBACK_CLOSED:
+        if (s && s->ws)
+            sess_free(s);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"mockd", callback, sizeof(struct sess), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void *service(void *arg)
+{
+    struct mockd_ws *ws = arg;
+    for (;;) {
+        lws_service(ws->ctx, 0);
+        pthread_mutex_lock(&ws->lock);
+        bool stopping = ws->stopping;
+        pthread_mutex_unlock(&ws->lock);
+        if (stopping && ws->stop_sent &&
+            (!ws->sessions || mockd_now_ms() > ws->stop_deadline))
+            break;
+    }
+    pthread_mutex_lock(&ws->lock);
+    ws->exited = true;
+    pthread_mutex_unlock(&ws->lock);
+    return NULL;
+}
+
+static void lws_log(int level, const char *line)
+{
+    fprintf(stderr, "mockd: ws: %s", line);
+}
+
+struct mockd_ws *mockd_ws_start(const struct mockd_config *cfg, const struct mockd_app *app)
+{
+    struct mockd_ws *ws = ct_xcalloc(1, sizeof(*ws));
+    ws->app = app;
+    ws->cfg = cfg;
+    pthread_mutex_init(&ws->lock, NULL);
+    lws_set_log_level(cfg->quiet ? LLL_ERR : LLL_ERR | LLL_WARN, lws_log);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+    info.protocols = protocols;
+    info.user = ws;
+    info.gid = -1;
+    info.uid = -1;
+    info.timeout_secs = cfg->timeout;
+    ws->ctx = lws_create_context(&info);
+    if (!ws->ctx) {
+        fprintf(stderr, "mockd: cannot start the WebSocket service\n");
+        pthread_mutex_destroy(&ws->lock);
+        ct_free(ws);
+        return NULL;
+    }
+    ws->vh = lws_get_vhost_by_name(ws->ctx, "default");
+    if (pthread_create(&ws->thread, NULL, service, ws) != 0) {
+        lws_context_destroy(ws->ctx);
+        pthread_mutex_destroy(&ws->lock);
+        ct_free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+void mockd_ws_adopt(struct mockd_ws *ws, int fd)
+{
+    pthread_mutex_lock(&ws->lock);
+    ws->adopt = ct_xgrow(ws->adopt, &ws->capadopt, ws->nadopt + 1, sizeof(int));
+    ws->adopt[ws->nadopt++] = fd;
+    pthread_mutex_unlock(&ws->lock);
+    lws_cancel_service(ws->ctx);
+}
+
+void mockd_ws_stop(struct mockd_ws *ws)
+{
+    if (!ws)
+        return;
+    pthread_mutex_lock(&ws->lock);
+    ws->stopping = true;
+    ws->stop_deadline = mockd_now_ms() + 2000;
+    pthread_mutex_unlock(&ws->lock);
+    /* Wake the loop until it has closed every connection (or the deadline passed). */
+    for (;;) {
+        lws_cancel_service(ws->ctx);
+        pthread_mutex_lock(&ws->lock);
+        bool exited = ws->exited;
+        pthread_mutex_unlock(&ws->lock);
+        if (exited)
+            break;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    pthread_join(ws->thread, NULL);
+    lws_context_destroy(ws->ctx);
+    for (size_t i = 0; i < ws->nadopt; i++)
+        close(ws->adopt[i]);
+    ct_free(ws->adopt);
+    pthread_mutex_destroy(&ws->lock);
+    ct_free(ws);
+}
