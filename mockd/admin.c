@@ -60,8 +60,7 @@ static const char *path_param(struct actx *c, const char *name)
     return "";
 }
 
-/* --- handlers: the document, status, reset ------------------------------------------------------
- */
+/* --- handlers: the document, status, reset --------------------------------------------------- */
 
 static unsigned h_document(struct actx *c)
 {
@@ -142,7 +141,7 @@ static unsigned h_reset(struct actx *c)
     return 200;
 }
 
-/* --- overrides -------------------------------------------------------------------------------- */
+/* --- overrides ------------------------------------------------------------------------------- */
 
 static unsigned h_overrides_list(struct actx *c)
 {
@@ -181,8 +180,7 @@ static unsigned h_override_delete(struct actx *c)
     return 404;
 }
 
-/* --- faults and offline ------------------------------------------------------------------------
- */
+/* --- faults and offline ---------------------------------------------------------------------- */
 
 static unsigned h_faults_get(struct actx *c)
 {
@@ -237,7 +235,7 @@ static unsigned h_offline_clear(struct actx *c)
     return h_offline_get(c);
 }
 
-/* --- journal ---------------------------------------------------------------------------------- */
+/* --- journal --------------------------------------------------------------------------------- */
 
 static unsigned h_journal_list(struct actx *c)
 {
@@ -266,7 +264,7 @@ static unsigned h_journal_verify(struct actx *c)
     return 409;
 }
 
-/* --- state ------------------------------------------------------------------------------------ */
+/* --- state ----------------------------------------------------------------------------------- */
 
 static bool stateful(struct actx *c)
 {
@@ -322,7 +320,7 @@ static unsigned h_state_save(struct actx *c)
     return 200;
 }
 
-/* --- drift and reload ----------------------------------------------------------------------- */
+/* --- drift and reload ------------------------------------------------------------------------ */
 
 static unsigned h_drift_get(struct actx *c)
 {
@@ -373,7 +371,7 @@ static const struct {
     {"reloadSpec", h_reload},
 };
 
-/* --- loading the document --------------------------------------------------------------------- */
+/* --- loading the document -------------------------------------------------------------------- */
 
 static int read_embedded(void *ud, const char *path, char **text, size_t *len)
 {
@@ -457,8 +455,7 @@ void admin_free(struct admin_api *a)
     ct_free(a);
 }
 
-/* --- answering ---------------------------------------------------------------------------------
- */
+/* --- answering ------------------------------------------------------------------------------- */
 
 static bool loopback(const char *remote)
 {

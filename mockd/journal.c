@@ -244,7 +244,7 @@ void journal_add_ws(struct journal *j, const char *path, const char *session, bo
     push(j, e);
 }
 
-/* --- rendering ------------------------------------------------------------------------------ */
+/* --- rendering ------------------------------------------------------------------------------- */
 
 static void put_time(struct ct_buf *b, double t_ms)
 {

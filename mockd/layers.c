@@ -20,7 +20,7 @@
 #include <strings.h>
 #include <time.h>
 
-/* --- options -------------------------------------------------------------------------------- */
+/* --- options --------------------------------------------------------------------------------- */
 
 const char *const mockd_layers_keys[] = {
     "stateful",      "state-file",    "sessions",    "journal-size",
@@ -203,7 +203,7 @@ void mockd_layers_usage(FILE *f)
            "  --watch-interval MS  how often to look (default 500)\n");
 }
 
-/* --- shared helpers --------------------------------------------------------------------------- */
+/* --- shared helpers -------------------------------------------------------------------------- */
 
 uint64_t layers_rand(struct layers_shared *sh)
 {
@@ -256,7 +256,7 @@ char *layers_op_key(struct ct_arena *a, const struct ct_oas_op *op)
     return jx_fmt(a, "%s %s", up, op->path);
 }
 
-/* --- lifetime ------------------------------------------------------------------------------- */
+/* --- lifetime -------------------------------------------------------------------------------- */
 
 static struct layers_shared *shared_new(const struct mockd_layers_config *cfg, uint64_t seed)
 {
@@ -299,11 +299,15 @@ struct mockd_layers *mockd_layers_new(struct mockd_app *app, struct ct_diags *di
     if (l->model && cfg->state_file) {
         const char *why = NULL;
         FILE *f = fopen(cfg->state_file, "r");
+        l->save_state = !app->cfg || !app->cfg->check_only;
         if (f) {
             fclose(f);
-            if (state_load_file(l, cfg->state_file, &why) != 0)
+            if (state_load_file(l, cfg->state_file, &why) != 0) {
+                /* Never overwrite a file that did not load: it may be the only copy. */
+                l->save_state = false;
                 ct_diags_add(diags, CT_SEV_ERROR, CT_E_INVAL, NULL, 0, 0, "--state-file '%s': %s",
                              cfg->state_file, why ? why : "cannot be loaded");
+            }
         }
     }
     return l;
@@ -314,7 +318,7 @@ void mockd_layers_free(struct mockd_layers *l)
     if (!l) return;
     const struct mockd_layers_config *cfg = l->sh->cfg;
     /* The last app to go saves the state (at exit; a reload hands the state on instead). */
-    if (l->model && cfg->state_file && atomic_load(&l->sh->refs) == 1) {
+    if (l->save_state && atomic_load(&l->sh->refs) == 1) {
         const char *why = NULL;
         if (state_save_file(l, cfg->state_file, &why) != 0)
             fprintf(stderr, "mockd: --state-file '%s': %s\n", cfg->state_file,
@@ -336,7 +340,7 @@ void mockd_layers_adopt(struct mockd_layers *next, struct mockd_layers *prev)
     next->sh = prev->sh;
 }
 
-/* --- hooks ------------------------------------------------------------------------------------ */
+/* --- hooks ----------------------------------------------------------------------------------- */
 
 bool mockd_layers_accept(const struct mockd_app *app)
 {

@@ -45,8 +45,7 @@ struct mockd_layers_config {
     unsigned max_sessions;
 };
 
-/* --- module types ------------------------------------------------------------------------------
- */
+/* --- module types ---------------------------------------------------------------------------- */
 
 struct journal;
 struct overrides;
@@ -83,6 +82,7 @@ struct mockd_layers {
     struct admin_api *admin;
     struct state_model *model; /* NULL without --stateful */
     struct proxy *proxy;       /* NULL without --proxy */
+    bool save_state;           /* --state-file is written at exit (it loaded, not --check) */
 };
 
 /** application/json and +json media types (app.c). */
@@ -92,8 +92,7 @@ bool mockd_media_is_json(const char *type);
  * a freshly loaded version of the spec (hot reload). */
 void mockd_layers_adopt(struct mockd_layers *next, struct mockd_layers *prev);
 
-/* --- helpers (layers.c) ------------------------------------------------------------------------
- */
+/* --- helpers (layers.c) ---------------------------------------------------------------------- */
 
 /** A pseudo-random 64-bit number (splitmix64 over a shared counter seeded by --seed). */
 uint64_t layers_rand(struct layers_shared *sh);
@@ -112,8 +111,7 @@ const char *layers_suggest_op(const struct mockd_app *app, struct ct_arena *a, c
 /** "GET /prompts/{id}" for an operation, in the arena. */
 char *layers_op_key(struct ct_arena *a, const struct ct_oas_op *op);
 
-/* --- answers built by the layers (answer.c)
- * ------------------------------------------------------- */
+/* --- answers built by the layers (answer.c) -------------------------------------------------- */
 
 /** The plan's response for a status: exact code, then its class range, then "default". */
 const struct mockd_resp_plan *answer_find_resp(const struct mockd_op_plan *p, unsigned status);
@@ -156,8 +154,7 @@ bool journal_admin_verify(struct journal *j, const struct ct_node *spec, struct 
                           struct ct_buf *out);
 void journal_stats(struct journal *j, uint64_t *count, uint64_t *dropped, uint64_t *next_id);
 
-/* --- overrides.c -------------------------------------------------------------------------------
- */
+/* --- overrides.c ----------------------------------------------------------------------------- */
 
 /** One answer of an override, resolved for a request (strings in the request's arena). */
 struct ovr_step {
@@ -191,7 +188,7 @@ bool overrides_admin_get(struct overrides *o, const char *id, struct ct_buf *out
 bool overrides_remove(struct overrides *o, const char *id);
 unsigned overrides_count(struct overrides *o);
 
-/* --- faults.c ------------------------------------------------------------------------------- */
+/* --- faults.c -------------------------------------------------------------------------------- */
 
 /** What the fault settings decided for one request. */
 struct fault_pick {
@@ -215,7 +212,7 @@ unsigned faults_delay(struct layers_shared *sh, unsigned min, unsigned max);
 enum mockd_fault faults_parse(const char *name);
 const char *faults_name(enum mockd_fault f);
 
-/* --- admin.c ---------------------------------------------------------------------------------- */
+/* --- admin.c --------------------------------------------------------------------------------- */
 
 struct admin_api *admin_new(struct mockd_layers *l, struct ct_diags *diags);
 void admin_free(struct admin_api *a);
@@ -226,8 +223,7 @@ bool admin_handle(struct mockd_layers *l, struct mockd_req *req, struct mockd_re
 extern const char mockd_admin_doc[];
 extern const size_t mockd_admin_doc_len;
 
-/* --- state.c -------------------------------------------------------------------------------------
- */
+/* --- state.c --------------------------------------------------------------------------------- */
 
 struct state_model *state_model_new(const struct mockd_app *app, struct ct_diags *diags);
 void state_model_free(struct state_model *m);
@@ -246,16 +242,14 @@ void state_admin_resources(struct mockd_layers *l, struct ct_buf *out);
 int state_save_file(struct mockd_layers *l, const char *path, const char **why);
 int state_load_file(struct mockd_layers *l, const char *path, const char **why);
 
-/* --- cache.c ------------------------------------------------------------------------------------
- */
+/* --- cache.c --------------------------------------------------------------------------------- */
 
 void cache_finish(const struct mockd_app *app, const struct mockd_op_plan *p, struct mockd_req *req,
                   struct mockd_resp *resp);
 /** A strong ETag for body bytes, in the arena: "\"<16 hex digits>\"". */
 char *cache_etag(struct ct_arena *a, const char *body, size_t len);
 
-/* --- proxy.c ------------------------------------------------------------------------------------
- */
+/* --- proxy.c --------------------------------------------------------------------------------- */
 
 struct proxy *proxy_new(const struct mockd_layers_config *cfg, struct ct_diags *diags);
 void proxy_free(struct proxy *p);
@@ -271,16 +265,14 @@ void drift_add(struct drift *d, const char *op_key, const char *direction, unsig
                const char *message);
 void drift_admin_list(struct drift *d, struct ct_buf *out);
 
-/* --- reload.c ------------------------------------------------------------------------------------
- */
+/* --- reload.c -------------------------------------------------------------------------------- */
 
 /** How many times the spec was reloaded since start. */
 unsigned layers_reload_count(void);
 /** Reload the spec now (POST /__mockd/reload): the status, and the answer (or detail) in out. */
 unsigned layers_reload_now(struct ct_buf *out);
 
-/* --- record.c ------------------------------------------------------------------------------------
- */
+/* --- record.c -------------------------------------------------------------------------------- */
 
 struct recorder *recorder_new(const char *dir, struct ct_diags *diags);
 void recorder_free(struct recorder *r);

@@ -124,8 +124,7 @@ bool overrides_remove(struct overrides *o, const char *id)
     return found;
 }
 
-/* --- matching a request -------------------------------------------------------------------------
- */
+/* --- matching a request ---------------------------------------------------------------------- */
 
 static const char *decoded(struct ct_arena *a, const char *s, size_t n)
 {
