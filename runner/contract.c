@@ -742,6 +742,47 @@ bool runner_contract_check_response(struct runner_contract *c, struct ct_vctx *v
     return diags->nerrors == before;
 }
 
+/* --- frames --------------------------------------------------------------------------------- */
+
+const struct ct_asyncapi_channel *runner_contract_channel(const struct runner_contract *c,
+                                                          const char *s)
+{
+    return c->async ? ct_asyncapi_channel(c->async, s, strlen(s)) : NULL;
+}
+
+const char *runner_contract_channel_address(const struct ct_asyncapi_channel *ch)
+{
+    return ch->address;
+}
+
+bool runner_contract_check_frame(struct runner_contract *c, struct ct_vctx *vc,
+                                 const struct ct_asyncapi_channel *ch, bool from_server,
+                                 unsigned index, const struct ct_node *frame,
+                                 const struct ct_node *at, struct ct_diags *diags)
+{
+    struct ct_diags fd;
+    ct_diags_init(&fd);
+    const struct ct_asyncapi_message *m = ct_asyncapi_match(
+        c->async, ch, from_server ? CT_AA_SEND : CT_AA_RECEIVE, frame, vc, &fd);
+    bool valid = m != NULL;
+    if (!valid) {
+        /* Count what the frame claims to be even when it is broken: it was exercised. */
+        m = ct_asyncapi_identify(ch, from_server ? CT_AA_SEND : CT_AA_RECEIVE, frame);
+        fail_at(diags, CT_E_CONTRACT, at,
+                "%s frame %u on channel '%s' does not match the contract",
+                from_server ? "received" : "sent", index, ch->id);
+        copy_diags(diags, &fd);
+    }
+    ct_diags_deinit(&fd);
+    if (m) {
+        const char *name = m->type_const ? m->type_const : m->name;
+        for (size_t i = 0; i < c->nmessages; i++)
+            if (!strcmp(c->msg_channel[i], ch->id) && !strcmp(c->messages[i], name))
+                __atomic_fetch_add(&c->msg_hits[i], 1, __ATOMIC_RELAXED);
+    }
+    return valid;
+}
+
 /* --- coverage ------------------------------------------------------------------------------- */
 
 struct runner_cov_item *runner_contract_coverage(const struct runner_contract *c, size_t *n,

@@ -1638,6 +1638,378 @@ static void run_http(struct sctx *x, const struct ct_scen_step *st, struct runne
     res->status = ok ? RUNNER_PASS : x->unreachable ? RUNNER_ERROR : RUNNER_FAIL;
 }
 
+/* --- WebSocket steps ------------------------------------------------------------------------ */
+
+struct wsctx {
+    struct sctx *x;
+    const struct ct_scen_step *st;
+    struct runner_ws *ws;
+    const struct ct_asyncapi_channel *ch; /* NULL: frames are not checked (no --asyncapi) */
+    unsigned in, out;
+    bool closed;
+    int close_code;
+};
+
+static uint32_t ws_timeout(const struct wsctx *w, uint32_t own)
+{
+    return own ? own : w->st->timeout_ms ? w->st->timeout_ms : 10000;
+}
+
+/* The next frame from the server, parsed and checked against the contract: 1 (with *frame),
+ * 0 closed, -1 nothing within the timeout. */
+static int ws_next(struct wsctx *w, uint32_t ms, const struct ct_node **frame,
+                   const struct ct_node *at)
+{
+    struct sctx *x = w->x;
+    *frame = NULL;
+    if (w->closed)
+        return 0;
+    char *text;
+    size_t len;
+    bool binary = false;
+    int code;
+    int r = runner_ws_next(w->ws, ms, &text, &len, &binary, &code);
+    if (r == 0) {
+        w->closed = true;
+        w->close_code = code;
+        return 0;
+    }
+    if (r < 0)
+        return -1;
+    unsigned index = w->in++;
+    struct ct_source *src = ct_arena_zalloc(&x->sarena, sizeof(*src));
+    char name[64];
+    snprintf(name, sizeof(name), "<frame %u from the server>", index);
+    src->name = ct_arena_strdup(&x->sarena, name);
+    src->text = ct_arena_strndup(&x->sarena, text, len);
+    src->len = len;
+    ct_free(text);
+    struct ct_diags pd;
+    ct_diags_init(&pd);
+    const struct ct_node *n = binary ? NULL : ct_json_parse(&x->sarena, src, NULL, &pd);
+    ct_diags_deinit(&pd);
+    if (!n) {
+        fail(x, CT_E_CONTRACT, at, "received frame %u is not a JSON text frame: %s", index,
+             binary ? "(binary)" : show(&x->sarena, mk_str(&x->sarena, src->text, len)));
+        n = mk(&x->sarena, CT_NULL);
+    } else if (w->ch) {
+        runner_contract_check_frame(x->env->contract, x->w->vctx, w->ch, true, index, n, at, x->d);
+    }
+    *frame = n;
+    return 1;
+}
+
+static const char *frame_type(const struct wsctx *w, const struct ct_node *frame)
+{
+    (void)w;
+    return ct_obj_str(frame, "type");
+}
+
+/* Does `frame` meet the expectation `f`? Reports the differences when `report`. */
+static bool frame_matches(struct wsctx *w, const struct ct_scen_frame *f,
+                          const struct ct_node *frame, bool report)
+{
+    struct sctx *x = w->x;
+    const char *type = frame_type(w, frame);
+    if (f->type && (!type || strcmp(type, f->type) != 0)) {
+        if (report)
+            fail(x, CT_E_ASSERT, f->at, "expected a '%s' frame, got %s", f->type,
+                 type ? type : show(&x->sarena, frame));
+        return false;
+    }
+    struct exchange ex;
+    memset(&ex, 0, sizeof(ex));
+    ex.info.json = frame;
+    bool ok = true;
+    for (unsigned i = 0; i < f->expect.nchecks; i++)
+        ok = eval_check(x, &f->expect.checks[i], &ex, report) && ok;
+    if (ok && report && f->ncaptures)
+        ok = take_captures(x, f->captures, f->ncaptures, &ex);
+    return ok;
+}
+
+static bool ws_expect(struct wsctx *w, const struct ct_scen_ws_action *a)
+{
+    struct sctx *x = w->x;
+    for (unsigned i = 0; i < a->nframes; i++) {
+        const struct ct_scen_frame *f = &a->frames[i];
+        const struct ct_node *frame;
+        uint32_t ms = ws_timeout(w, f->timeout_ms ? f->timeout_ms : a->ms);
+        int r = ws_next(w, ms, &frame, f->at);
+        if (r < 0) {
+            fail(x, CT_E_ASSERT, f->at, "expected %s%s%s frame within %u ms, got none",
+                 f->type ? "a '" : "a", f->type ? f->type : "", f->type ? "'" : "", ms);
+            return false;
+        }
+        if (r == 0) {
+            fail(x, CT_E_ASSERT, f->at,
+                 "expected %s%s%s frame, but the server closed the connection (code %d)",
+                 f->type ? "a '" : "a", f->type ? f->type : "", f->type ? "'" : "", w->close_code);
+            return false;
+        }
+        if (!frame_matches(w, f, frame, true))
+            return false;
+    }
+    return true;
+}
+
+static bool ws_expect_unordered(struct wsctx *w, const struct ct_scen_ws_action *a)
+{
+    struct sctx *x = w->x;
+    bool *done = ct_arena_zalloc(&x->sarena, a->nframes * sizeof(bool));
+    unsigned left = a->nframes;
+    uint32_t ms = ws_timeout(w, a->ms);
+    double deadline = runner_now_ms() + ms;
+    while (left) {
+        double rest = deadline - runner_now_ms();
+        const struct ct_node *frame;
+        int r = rest > 0 ? ws_next(w, (uint32_t)rest, &frame, a->at) : -1;
+        if (r <= 0) {
+            for (unsigned i = 0; i < a->nframes; i++)
+                if (!done[i])
+                    fail(x, CT_E_ASSERT, a->frames[i].at,
+                         r < 0 ? "expected this frame within %u ms (in any order), got none"
+                               : "expected this frame, but the server closed the connection",
+                         ms);
+            return false;
+        }
+        unsigned hit = a->nframes;
+        for (unsigned i = 0; i < a->nframes && hit == a->nframes; i++)
+            if (!done[i] && frame_matches(w, &a->frames[i], frame, false))
+                hit = i;
+        if (hit == a->nframes) {
+            fail(x, CT_E_ASSERT, a->at,
+                 "received frame %u (%s) matches none of the frames still expected", w->in - 1,
+                 show(&x->sarena, frame));
+            return false;
+        }
+        frame_matches(w, &a->frames[hit], frame, true); /* takes its captures */
+        done[hit] = true;
+        left--;
+    }
+    return true;
+}
+
+static bool ws_collect(struct wsctx *w, const struct ct_scen_ws_action *a)
+{
+    struct sctx *x = w->x;
+    const struct ct_scen_frame *f = &a->frames[0];
+    struct ct_buf joined;
+    ct_buf_init(&joined, 0);
+    uint32_t ms = ws_timeout(w, a->ms);
+    double deadline = runner_now_ms() + ms;
+    bool ok = true;
+    unsigned count = 0;
+    for (;;) {
+        double rest = deadline - runner_now_ms();
+        const struct ct_node *frame;
+        int r = rest > 0 ? ws_next(w, (uint32_t)rest, &frame, a->at) : -1;
+        if (r <= 0) {
+            fail(x, CT_E_ASSERT, a->at,
+                 r < 0 ? "collect: no final '%s' frame within %u ms (%u collected)"
+                       : "collect: the server closed the connection before the final '%s' frame "
+                         "(%u ms, %u collected)",
+                 f->type ? f->type : "", ms, count);
+            ok = false;
+            break;
+        }
+        const char *type = frame_type(w, frame);
+        if (f->type && (!type || strcmp(type, f->type) != 0)) {
+            fail(x, CT_E_ASSERT, a->at, "collect: expected '%s' frames, got %s", f->type,
+                 type ? type : show(&x->sarena, frame));
+            ok = false;
+            break;
+        }
+        count++;
+        const struct ct_node *t = a->join ? walk(frame, a->join) : NULL;
+        if (t && t->kind == CT_STRING)
+            ct_buf_add(&joined, t->u.str, t->len);
+        struct ct_scen_frame until = *f;
+        until.type = NULL;
+        until.ncaptures = 0;
+        if (frame_matches(w, &until, frame, false))
+            break;
+    }
+    const char *text = ct_arena_strndup(&x->sarena, joined.ptr ? joined.ptr : "", joined.len);
+    ct_buf_deinit(&joined);
+    if (ok && a->text.nm) {
+        struct exchange ex;
+        memset(&ex, 0, sizeof(ex));
+        ex.text = text;
+        ok = eval_check(x, &a->text, &ex, true);
+    }
+    if (ok && a->capture)
+        var_set(x, a->capture, mk_str(&x->sarena, text, strlen(text)), false);
+    return ok;
+}
+
+static bool ws_expect_close(struct wsctx *w, const struct ct_scen_ws_action *a)
+{
+    struct sctx *x = w->x;
+    uint32_t ms = ws_timeout(w, a->ms);
+    double deadline = runner_now_ms() + ms;
+    while (!w->closed) {
+        double rest = deadline - runner_now_ms();
+        const struct ct_node *frame;
+        if (rest <= 0 || ws_next(w, (uint32_t)rest, &frame, a->at) < 0) {
+            fail(x, CT_E_ASSERT, a->at, "expected the server to close the connection within %u ms",
+                 ms);
+            return false;
+        }
+    }
+    for (unsigned i = 0; i < a->ncodes; i++)
+        if (w->close_code == a->codes[i])
+            return true;
+    char want[96] = "";
+    for (unsigned i = 0; i < a->ncodes; i++) {
+        size_t l = strlen(want);
+        snprintf(want + l, sizeof(want) - l, "%s%u", i ? " or " : "", a->codes[i]);
+    }
+    fail(x, CT_E_ASSERT, a->at, "expect_close: expected close code %s, got %d", want,
+         w->close_code);
+    return false;
+}
+
+static bool ws_send(struct wsctx *w, const struct ct_scen_ws_action *a)
+{
+    struct sctx *x = w->x;
+    const struct ct_node *v = interp(x, a->payload, &x->sarena);
+    if (!v)
+        return false;
+    struct ct_buf b;
+    ct_buf_init(&b, 0);
+    if (a->kind == CT_WS_SEND_TEXT) {
+        node_text(&b, v);
+    } else {
+        if (w->ch && !runner_contract_check_frame(x->env->contract, x->w->vctx, w->ch, false,
+                                                  w->out, v, a->at, x->d)) {
+            ct_diag_set_hint(fail(x, CT_E_CONTRACT, a->at, "the frame was not sent: it breaks "
+                                                           "the contract"),
+                             "use 'send_text' to send a frame that breaks it on purpose");
+            ct_buf_deinit(&b);
+            return false;
+        }
+        ct_json_emit(v, &b, false);
+    }
+    w->out++;
+    int r = runner_ws_send(w->ws, b.ptr ? b.ptr : "", b.len, ws_timeout(w, a->ms));
+    ct_buf_deinit(&b);
+    if (r) {
+        fail(x, CT_E_IO, a->at, "the frame could not be sent: the connection is %s",
+             w->closed ? "closed" : "not writable");
+        return false;
+    }
+    return true;
+}
+
+static void run_ws(struct sctx *x, const struct ct_scen_step *st, struct runner_step_result *res)
+{
+    const struct ct_scen_ws *s = &st->ws;
+    struct ct_arena *a = &x->sarena;
+    ct_arena_reset(a);
+    struct wsctx w = {.x = x, .st = st, .close_code = -1};
+    const char *path = NULL;
+    const struct ct_node *wsn = ct_obj_get(st->node, "ws");
+    if (s->channel) {
+        w.ch = runner_contract_channel(x->env->contract, s->channel);
+        if (!w.ch || !runner_contract_channel_address(w.ch)) {
+            fail(x, CT_E_SCENARIO, ct_obj_get(wsn, "channel"),
+                 w.ch ? "channel '%s' has no address in the AsyncAPI document"
+                      : "channel '%s' needs the AsyncAPI contract: give --asyncapi FILE",
+                 s->channel);
+            res->status = RUNNER_FAIL;
+            return;
+        }
+        path = runner_contract_channel_address(w.ch);
+    } else {
+        path = interp_str(x, s->path, a);
+        if (path)
+            w.ch = runner_contract_channel(x->env->contract, path);
+    }
+    const struct ct_node *query = interp(x, s->query, a);
+    const struct ct_node *hdrs = interp(x, s->headers, a);
+    const struct ct_node *dh = interp(x, x->s->default_headers, a);
+    if (!path || (s->query && !query) || (s->headers && !hdrs) ||
+        (x->s->default_headers && !dh)) {
+        res->status = RUNNER_FAIL;
+        return;
+    }
+    struct ct_buf url, q;
+    ct_buf_init(&url, 0);
+    ct_buf_init(&q, 0);
+    const char *base = x->env->base_url;
+    if (!strncmp(base, "https://", 8))
+        ct_buf_printf(&url, "wss://%s", base + 8);
+    else
+        ct_buf_printf(&url, "ws://%s", base + (strncmp(base, "http://", 7) ? 0 : 7));
+    ct_buf_adds(&url, path);
+    for (uint32_t i = 0; query && i < query->len; i++)
+        add_query(&q, query->u.members[i].key->u.str, query->u.members[i].val, true, "form");
+    ct_buf_add(&url, q.ptr ? q.ptr : "", q.len);
+    ct_buf_deinit(&q);
+    struct request rq;
+    memset(&rq, 0, sizeof(rq));
+    for (uint32_t i = 0; dh && i < dh->len; i++)
+        add_header(x, &rq, dh->u.members[i].key->u.str, node_cstr(a, dh->u.members[i].val));
+    for (uint32_t i = 0; hdrs && i < hdrs->len; i++)
+        add_header(x, &rq, hdrs->u.members[i].key->u.str, node_cstr(a, hdrs->u.members[i].val));
+    char err[300];
+    double t0 = runner_now_ms();
+    int rc = runner_ws_open(&w.ws, ct_buf_cstr(&url), rq.headers, rq.nheaders,
+                            ws_timeout(&w, 0), err, sizeof(err));
+    res->request_ms += runner_now_ms() - t0;
+    if (rc) {
+        fail(x, CT_E_IO, wsn, "WebSocket %s: %s", ct_buf_cstr(&url), err);
+        ct_buf_deinit(&url);
+        res->exchange = ct_xasprintf("WS %s", path);
+        res->status = RUNNER_FAIL;
+        return;
+    }
+    bool ok = true;
+    for (unsigned i = 0; i < s->nactions && ok; i++) {
+        const struct ct_scen_ws_action *act = &s->actions[i];
+        switch (act->kind) {
+        case CT_WS_SEND:
+        case CT_WS_SEND_TEXT:
+            ok = ws_send(&w, act);
+            break;
+        case CT_WS_EXPECT:
+            ok = ws_expect(&w, act);
+            break;
+        case CT_WS_EXPECT_UNORDERED:
+            ok = ws_expect_unordered(&w, act);
+            break;
+        case CT_WS_COLLECT:
+            ok = ws_collect(&w, act);
+            break;
+        case CT_WS_EXPECT_CLOSE:
+            ok = ws_expect_close(&w, act);
+            break;
+        case CT_WS_CLOSE:
+            if (!w.closed && runner_ws_close(w.ws, act->codes[0], ws_timeout(&w, act->ms)) == 0) {
+                w.closed = true;
+                w.close_code = act->codes[0];
+            }
+            break;
+        case CT_WS_WAIT:
+            usleep((useconds_t)act->ms * 1000u);
+            break;
+        }
+    }
+    if (!w.closed)
+        runner_ws_close(w.ws, 1000, 2000);
+    runner_ws_free(w.ws);
+    res->exchange = ct_xasprintf("WS %s: %u frame%s in, %u out%s", path, w.in, w.in == 1 ? "" : "s",
+                                 w.out, w.closed ? "" : "");
+    if (w.closed && w.close_code >= 0) {
+        char *e = ct_xasprintf("%s, closed %d", res->exchange, w.close_code);
+        ct_free(res->exchange);
+        res->exchange = e;
+    }
+    ct_buf_deinit(&url);
+    res->status = ok && !x->d->nerrors ? RUNNER_PASS : RUNNER_FAIL;
+}
+
 static char *join_label(const char *prefix, const char *label)
 {
     return prefix ? ct_xasprintf("%s / %s", prefix, label) : ct_xstrdup(label);
@@ -1697,11 +2069,6 @@ static bool run_step(struct sctx *x, const struct ct_scen_step *st, const char *
         ct_free(p);
         return ok;
     }
-    if (st->kind == CT_STEP_WS) {
-        skip_step(x, st, phase, prefix,
-                  "WebSocket steps are not run yet (they need mockd's streaming)");
-        return true;
-    }
     struct ct_diags d;
     ct_diags_init(&d);
     d.max = STEP_MAX_DIAGS * 2;
@@ -1712,7 +2079,10 @@ static bool run_step(struct sctx *x, const struct ct_scen_step *st, const char *
     res->phase = phase;
     res->at = st->node;
     double t0 = runner_now_ms();
-    run_http(x, st, res);
+    if (st->kind == CT_STEP_WS)
+        run_ws(x, st, res);
+    else
+        run_http(x, st, res);
     res = &x->r->steps[idx];
     res->ms = runner_now_ms() - t0;
     render_step(x, res);

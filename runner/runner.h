@@ -21,6 +21,7 @@
 
 struct ct_vctx;
 struct ct_router;
+struct ct_asyncapi_channel;
 
 /** Exit statuses, documented in runner(1). */
 enum runner_exit {
@@ -218,6 +219,20 @@ const struct ct_node *runner_parse_json_body(const struct runner_resp_view *rs, 
 /** Header lookup, case-insensitive; NULL when absent. */
 const char *runner_header_get(const struct runner_header *h, size_t n, const char *name);
 
+/** The AsyncAPI channel whose id or address is `s`; NULL without --asyncapi or when unknown. */
+const struct ct_asyncapi_channel *runner_contract_channel(const struct runner_contract *c,
+                                                          const char *s);
+/** The channel's address ("/api/v1/ws/chat"), or NULL. */
+const char *runner_contract_channel_address(const struct ct_asyncapi_channel *ch);
+
+/** Check one frame of `ch` against the AsyncAPI contract: sent by the server (from_server) or
+ * by runner. Records coverage of its message type. Adds a CT_E_CONTRACT diagnostic at `at`
+ * (naming the frame's index and direction) followed by the validator's. True when valid. */
+bool runner_contract_check_frame(struct runner_contract *c, struct ct_vctx *vc,
+                                 const struct ct_asyncapi_channel *ch, bool from_server,
+                                 unsigned index, const struct ct_node *frame,
+                                 const struct ct_node *at, struct ct_diags *diags);
+
 /** Coverage: every (operation, documented response) pair and AsyncAPI message, hit or not. */
 struct runner_cov_item {
     const char *op;     /* operationId, or "METHOD /path" */
@@ -278,6 +293,25 @@ int runner_http_send(struct runner_http *h, const struct runner_http_req *rq,
 void runner_url_encode(struct ct_buf *out, const char *s, size_t len, bool query);
 /** Can we open a TCP connection to the URL's host and port? 0, or CT_E_UNREACHABLE with msg. */
 int runner_http_probe(const char *url, char *msg, size_t msglen);
+
+/* --- WebSocket (ws_lws.c) --------------------------------------------------------------------- */
+
+struct runner_ws;
+
+/** Connect to a ws:// or wss:// URL, sending `headers` ("Name: value") with the handshake.
+ * Returns 0 with *out (caller owns: runner_ws_free), CT_E_UNREACHABLE or CT_E_IO with err. */
+int runner_ws_open(struct runner_ws **out, const char *url, const char *const *headers,
+                   size_t nheaders, uint32_t timeout_ms, char *err, size_t errlen);
+/** Send one text frame; 0 or CT_E_IO (closed, or not written within the timeout). */
+int runner_ws_send(struct runner_ws *ws, const char *text, size_t len, uint32_t timeout_ms);
+/** The next frame: 1 with *text (caller owns: ct_free) and *len; 0 when the connection closed
+ * (*close_code: the server's code, 1005 without one, -1 when it broke without a close frame);
+ * -1 when nothing came within the timeout. */
+int runner_ws_next(struct runner_ws *ws, uint32_t timeout_ms, char **text, size_t *len,
+                   bool *binary, int *close_code);
+/** Close from our side with `code` and wait for the end; 0 or CT_E_IO. */
+int runner_ws_close(struct runner_ws *ws, uint16_t code, uint32_t timeout_ms);
+void runner_ws_free(struct runner_ws *ws);
 
 /* --- results (report.c) ------------------------------------------------------------------------ */
 

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""A tiny HTTP server for runner's executor tests (tests/data/scenarios/exec/api.yaml describes it).
+"""A tiny HTTP and WebSocket server for runner's executor tests (tests/data/scenarios/exec/_api.yaml
+and _async.yaml describe it).
 
 Prints "listening on http://127.0.0.1:PORT" on stdout, serves until killed. Stateful on purpose
 (items, a poll counter) so that captures and polling can be tested; one bad route answers outside
 the contract so contract failures can be tested."""
+import base64
+import hashlib
 import http.server
 import json
+import struct
 import socket
 import socketserver
 import threading
@@ -131,7 +135,101 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.send(404, {"error": "no route"})
 
     def do_GET(self):
+        if self.path.startswith("/ws/") and self.headers.get("Upgrade", "").lower() == "websocket":
+            return self.websocket()
         self.route("GET")
+
+    # --- WebSocket (RFC 6455, just enough for the tests) ---------------------------------------
+
+    def ws_send(self, opcode, payload):
+        n = len(payload)
+        head = bytes([0x80 | opcode])
+        if n < 126:
+            head += bytes([n])
+        elif n < 65536:
+            head += bytes([126]) + struct.pack("!H", n)
+        else:
+            head += bytes([127]) + struct.pack("!Q", n)
+        self.wfile.write(head + payload)
+        self.wfile.flush()
+
+    def ws_json(self, obj):
+        self.ws_send(1, json.dumps(obj, ensure_ascii=False).encode())
+
+    def ws_close(self, code):
+        self.ws_send(8, struct.pack("!H", code))
+
+    def ws_recv(self):
+        """One whole message: (opcode, payload), or (None, None) at the end."""
+        data, first_op = b"", None
+        while True:
+            h = self.rfile.read(2)
+            if len(h) < 2:
+                return None, None
+            fin, op, n = h[0] & 0x80, h[0] & 0x0F, h[1] & 0x7F
+            if n == 126:
+                n = struct.unpack("!H", self.rfile.read(2))[0]
+            elif n == 127:
+                n = struct.unpack("!Q", self.rfile.read(8))[0]
+            mask = self.rfile.read(4) if h[1] & 0x80 else b"\0\0\0\0"
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self.rfile.read(n)))
+            if op >= 8:
+                if op == 9:
+                    self.ws_send(10, payload)
+                    continue
+                return op, payload
+            first_op = first_op if op == 0 else op
+            data += payload
+            if fin:
+                return first_op, data
+
+    def websocket(self):
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                                               .encode()).digest()).decode()
+        self.wfile.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                          "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n" % accept).encode())
+        self.wfile.flush()
+        self.close_connection = True
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        token = q.get("token", [""])[0]
+        if token != "good-token":
+            return self.ws_close(4001)
+        self.ws_json({"type": "system", "data": {"event": "welcome", "sessionId": "s-1",
+                                                  "trace": self.headers.get("X-Trace", "")}})
+        while True:
+            op, payload = self.ws_recv()
+            if op is None:
+                return
+            if op == 8:
+                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1000
+                return self.ws_close(code)
+            if op == 2:
+                return self.ws_close(1003)
+            try:
+                msg = json.loads(payload.decode())
+            except ValueError:
+                self.ws_json({"type": "error", "data": {"code": "INVALID_MESSAGE", "message": "not JSON"}})
+                continue
+            kind, data = msg.get("type"), msg.get("data") or {}
+            if kind == "ping":
+                self.ws_json({"type": "pong", "data": {"timestamp": 2, "echo": data.get("timestamp", 0)}})
+            elif kind == "user_message":
+                mid, text = data.get("messageId", "?"), data.get("content", "")
+                self.ws_json({"type": "typing_start", "data": {"replyTo": mid}})
+                parts = [text[:2], text[2:4], text[4:]]
+                for i, part in enumerate(parts):
+                    self.ws_json({"type": "chunk", "data": {"replyTo": mid, "index": i, "delta": part,
+                                                            "final": i == len(parts) - 1}})
+                # The complete answer before typing_stop: clients must accept either order.
+                self.ws_json({"type": "answer", "data": {"replyTo": mid, "message": text}})
+                self.ws_json({"type": "typing_stop", "data": {"replyTo": mid}})
+            elif kind == "bye":
+                return self.ws_close(4000)
+            elif kind == "bad":
+                self.ws_json({"type": "answer", "data": {"replyTo": 42}})
+            else:
+                self.ws_json({"type": "error", "data": {"code": "INVALID_MESSAGE", "message": "unknown type"}})
 
     def do_POST(self):
         self.route("POST")
