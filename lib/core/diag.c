@@ -167,34 +167,38 @@ void ct_diags_render(const struct ct_diags *d, struct ct_buf *out, bool color)
         ct_buf_printf(out, "(%zu more diagnostics not shown)\n", d->dropped);
 }
 
-/* Damerau-free Levenshtein distance, case-insensitive, bounded to short words. */
+/* Optimal string alignment distance (Levenshtein plus transposition of neighbours, so "prot"
+ * is one edit from "port"), case-insensitive, bounded to short words. */
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
 static size_t distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 63 || lb > 63)
         return 64;
-    size_t prev[64], cur[64];
+    size_t d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
     for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
+        d[0][j] = j;
     for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            char ca = a[i - 1], cb = b[j - 1];
-            if (ca >= 'A' && ca <= 'Z')
-                ca = (char)(ca - 'A' + 'a');
-            if (cb >= 'A' && cb <= 'Z')
-                cb = (char)(cb - 'A' + 'a');
-            size_t cost = ca == cb ? 0 : 1;
-            size_t v = prev[j - 1] + cost;
-            if (prev[j] + 1 < v)
-                v = prev[j] + 1;
-            if (cur[j - 1] + 1 < v)
-                v = cur[j - 1] + 1;
-            cur[j] = v;
+            size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+            size_t v = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+                lower(a[i - 2]) == lower(b[j - 1]) && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
         }
-        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
     }
-    return prev[lb];
+    return d[la][lb];
 }
 
 const char *ct_did_you_mean(const char *word, const char *const *cand, size_t n)

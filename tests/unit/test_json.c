@@ -289,6 +289,8 @@ static void test_did_you_mean_suggests_close_words_only(void **state)
     static const char *const words[] = {"operationId", "parameters", "responses"};
     assert_string_equal(ct_did_you_mean("operationID", words, 3), "operationId");
     assert_string_equal(ct_did_you_mean("respones", words, 3), "responses");
+    static const char *const opts[] = {"port", "host", "spec"};
+    assert_string_equal(ct_did_you_mean("prot", opts, 3), "port"); /* two letters swapped */
     assert_null(ct_did_you_mean("zzz", words, 3));
 }
 
