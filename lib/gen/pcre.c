@@ -11,6 +11,7 @@
 #include "gen_impl.h"
 
 #include "core/alloc.h"
+#include "core/buf.h"
 
 #include <pcre2.h>
 #include <string.h>
@@ -109,14 +110,58 @@ static void cache_grow(struct ct_gen_cache *c)
     ct_free(old);
 }
 
-/* ECMAScript `[^]` (any character) and `[]` (nothing) have no PCRE2 spelling; everything else
- * the generator meets in specs compiles as it is with the options below. */
+/* Where ECMAScript and PCRE2 read the same text differently, rewrite it: `[]` matches nothing
+ * and `[^]` any character (PCRE2 takes a `]` right after `[` or `[^` as a literal), and `[`
+ * inside a class is a plain character (PCRE2 would start a POSIX class `[:alpha:]`). The rest
+ * compiles as it is with the options below (UTF, `$` only at the very end, \uHHHH). */
+static char *ecma_to_pcre(const char *pat, size_t plen, size_t *olen)
+{
+    struct ct_buf b;
+    ct_buf_init(&b, 0);
+    bool in_class = false;
+    for (size_t i = 0; i < plen; i++) {
+        char ch = pat[i];
+        if (ch == '\\' && i + 1 < plen) {
+            ct_buf_add(&b, pat + i, 2);
+            i++;
+        } else if (!in_class && ch == '[') {
+            if (i + 1 < plen && pat[i + 1] == ']') {
+                ct_buf_adds(&b, "(?!)");
+                i++;
+            } else if (i + 2 < plen && pat[i + 1] == '^' && pat[i + 2] == ']') {
+                ct_buf_adds(&b, "[\\s\\S]");
+                i += 2;
+            } else {
+                in_class = true;
+                ct_buf_addc(&b, ch);
+                if (i + 1 < plen && pat[i + 1] == '^')
+                    ct_buf_addc(&b, pat[++i]);
+            }
+        } else if (in_class && ch == '[') {
+            ct_buf_adds(&b, "\\[");
+        } else {
+            if (in_class && ch == ']')
+                in_class = false;
+            ct_buf_addc(&b, ch);
+        }
+    }
+    ct_buf_addc(&b, 0);
+    char *out = ct_buf_steal(&b, olen);
+    *olen -= 1;
+    return out;
+}
+
 static pcre2_code *compile(struct ct_gen_cache *c, const char *pat, size_t plen)
 {
     int err;
     PCRE2_SIZE off;
-    return pcre2_compile((PCRE2_SPTR)pat, plen, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX,
-                         &err, &off, c->cctx);
+    size_t tlen;
+    char *t = ecma_to_pcre(pat, plen, &tlen);
+    pcre2_code *code =
+        pcre2_compile((PCRE2_SPTR)t, tlen, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX, &err,
+                      &off, c->cctx);
+    ct_free(t);
+    return code;
 }
 
 static const struct re_entry *lookup(struct ct_gen_cache *c, const char *pat, size_t plen)
