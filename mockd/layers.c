@@ -295,7 +295,7 @@ struct mockd_layers *mockd_layers_new(struct mockd_app *app, struct ct_diags *di
     l->admin = admin_new(l, diags);
     if (cfg->stateful) l->model = state_model_new(app, diags);
     if (cfg->proxy) l->proxy = proxy_new(cfg, diags);
-    if (cfg->record_dir) l->sh->rec = recorder_new(cfg->record_dir, diags);
+    if (cfg->record_dir) l->sh->rec = recorder_new(cfg->record_dir, cfg->proxy != NULL, diags);
     if (l->model && cfg->state_file) {
         const char *why = NULL;
         FILE *f = fopen(cfg->state_file, "r");

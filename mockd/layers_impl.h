@@ -274,6 +274,8 @@ unsigned layers_reload_now(struct ct_buf *out);
 
 /* --- record.c -------------------------------------------------------------------------------- */
 
-struct recorder *recorder_new(const char *dir, struct ct_diags *diags);
+/** Record into dir; with proxy_only, only the backend's answers. NULL (with a diagnostic) when
+ * the directory cannot be made. */
+struct recorder *recorder_new(const char *dir, bool proxy_only, struct ct_diags *diags);
 void recorder_free(struct recorder *r);
 void recorder_add(struct recorder *r, const struct mockd_req *req, const struct mockd_resp *resp);
