@@ -303,6 +303,11 @@ static const struct ct_node *run_value(struct sctx *x, const struct ct_var_ref *
     }
     if (IS("epoch"))
         return mk_int(a, (long long)time(NULL));
+    if (IS("epoch_ms")) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return mk_int(a, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    }
     if (IS("target"))
         return mk_str(a, x->env->base_url, strlen(x->env->base_url));
     if (IS("scenario"))
@@ -1996,8 +2001,10 @@ static void run_ws(struct sctx *x, const struct ct_scen_step *st, struct runner_
             break;
         }
     }
-    if (!w.closed)
-        runner_ws_close(w.ws, 1000, 2000);
+    if (!w.closed && runner_ws_close(w.ws, 1000, 2000) == 0) {
+        w.closed = true;
+        w.close_code = 1000;
+    }
     runner_ws_free(w.ws);
     res->exchange = ct_xasprintf("WS %s: %u frame%s in, %u out%s", path, w.in, w.in == 1 ? "" : "s",
                                  w.out, w.closed ? "" : "");

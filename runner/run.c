@@ -202,8 +202,18 @@ int runner_cmd_run(int argc, char **argv)
             rc = RUNNER_UNREACHABLE;
             goto out;
         }
-        if (runner_mock_start(mockd, o.spec, o.mockd_args, o.nmockd_args, &mock, err,
-                              sizeof(err))) {
+        /* mockd serves the AsyncAPI channels too when runner checks against them. */
+        const char **margs = ct_xcalloc(o.nmockd_args + 3, sizeof(char *));
+        size_t nm = 0;
+        if (o.asyncapi) {
+            margs[nm++] = "--asyncapi";
+            margs[nm++] = o.asyncapi;
+        }
+        for (unsigned i = 0; i < o.nmockd_args; i++)
+            margs[nm++] = o.mockd_args[i];
+        int mrc = runner_mock_start(mockd, o.spec, margs, nm, &mock, err, sizeof(err));
+        ct_free(margs);
+        if (mrc) {
             fprintf(stderr, "runner: --mock: %s\n", err);
             ct_free(found);
             rc = RUNNER_UNREACHABLE;

@@ -130,7 +130,7 @@ static void check_vars_in(struct cctx *c, const struct ct_node *n)
                 snprintf(name, sizeof(name), "%.*s", (int)ref.namelen, ref.name);
                 struct ct_diag *g = err_at(c, &at, "unknown run value 'run.%s': expected one of "
                                                    "run.id, run.uuid, run.now, run.epoch, "
-                                                   "run.target, run.scenario",
+                                                   "run.epoch_ms, run.target, run.scenario",
                                            name);
                 size_t nrun = 0;
                 while (ct_scen_run_vars[nrun])

@@ -6,7 +6,8 @@
 
 #include <string.h>
 
-const char *const ct_scen_run_vars[] = {"id", "uuid", "now", "epoch", "target", "scenario", NULL};
+const char *const ct_scen_run_vars[] = {"id",     "uuid",     "now",      "epoch",
+                                        "epoch_ms", "target", "scenario", NULL};
 
 int ct_tpl_next(const char *s, size_t len, size_t *pos, struct ct_tpl_part *part)
 {

@@ -4,9 +4,9 @@
 # with a body the copied contract does not allow, and the run must fail naming the field. A
 # control run against the unchanged contract passes. Output is TAP.
 #
-# usage: renamed_field.sh RUNNER MOCKD SPEC SUITE_DIR
+# usage: renamed_field.sh RUNNER MOCKD SPEC ASYNCAPI DIALOGUES SUITE_DIR
 set -u
-RUNNER=$1 MOCKD=$2 SPEC=$3 SUITE=$4
+RUNNER=$1 MOCKD=$2 SPEC=$3 ASYNC=$4 DIALOGUES=$5 SUITE=$6
 tmp=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
@@ -38,7 +38,8 @@ open(sys.argv[2], "w", encoding="utf-8").write(text[:start] + new + text[end:])
 PY
 [ -s "$tmp/renamed.yaml" ] || { echo "not ok 1 - the renamed copy was made"; exit 1; }
 
-"$MOCKD" --port 0 --quiet --jwt-secret contract-suite-secret "$SPEC" >"$tmp/mockd.out" 2>"$tmp/mockd.err" &
+"$MOCKD" --port 0 --quiet --jwt-secret contract-suite-secret --asyncapi "$ASYNC" \
+    --dialogues "$DIALOGUES" "$SPEC" >"$tmp/mockd.out" 2>"$tmp/mockd.err" &
 pid=$!
 url=
 for _ in $(seq 1 100); do
@@ -48,14 +49,15 @@ for _ in $(seq 1 100); do
 done
 check "mockd serves the real contract" test -n "$url"
 
-"$RUNNER" run --spec "$SPEC" --target "$url" --tags '!backend-only' --color never "$SUITE" \
+"$RUNNER" run --spec "$SPEC" --asyncapi "$ASYNC" --target "$url" --tags '!backend-only' \
+    --jobs 2 --color never "$SUITE" \
     >"$tmp/control.out" 2>&1
 status=$?
 check "the suite passes when runner checks against the same contract" \
     bash -c "[ $status -eq 0 ] || { cat '$tmp/control.out'; exit 1; }"
 
-"$RUNNER" run --spec "$tmp/renamed.yaml" --target "$url" --tags '!backend-only' --color never \
-    "$SUITE" >"$tmp/renamed.out" 2>&1
+"$RUNNER" run --spec "$tmp/renamed.yaml" --asyncapi "$ASYNC" --target "$url" \
+    --tags '!backend-only' --jobs 2 --color never "$SUITE" >"$tmp/renamed.out" 2>&1
 status=$?
 check "the suite fails against the contract with a renamed field (exit 1)" \
     bash -c "[ $status -eq 1 ] || { cat '$tmp/renamed.out'; exit 1; }"
