@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "dialogue/dialogue.h"
+#include "layers_ws.h"
 #include "mockd.h"
 #include "sched.h"
 
@@ -57,6 +58,7 @@ struct sess {
     int close_code; /* > 0: close once the queue is sent */
     char close_reason[64];
     bool drop, established;
+    char session[65]; /* the upgrade's X-Mockd-Session header, for the journal */
     struct sess *next, *prev;
 };
 
@@ -287,6 +289,10 @@ static void on_established(struct sess *s, struct lws *wsi)
     ws->sessions = s;
     ws->nsessions++;
     s->ch = channel_of(app, wsi);
+    char sh[65];
+    int shl = lws_hdr_custom_copy(wsi, sh, sizeof(sh), "x-mockd-session:", 16);
+    if (shl > 0)
+        snprintf(s->session, sizeof(s->session), "%s", sh);
     if (ws->cfg->ws_max_connections && ws->nsessions > ws->cfg->ws_max_connections) {
         begin_close(s, close_code(s, "too_many_connections", 1013), "too many connections");
         return;
@@ -337,7 +343,10 @@ static void on_frame(struct sess *s, struct lws *wsi, const void *in, size_t len
 {
     if (s->close_code || s->drop)
         return;
+    const char *path = s->ch && s->ch->address ? s->ch->address : "";
     if (lws_frame_is_binary(wsi)) {
+        mockd_layers_ws_frame(s->ws->app, path, s->session[0] ? s->session : NULL, true, in, len,
+                              false);
         begin_close(s, close_code(s, "unsupported_data", 1003), "binary frames are not accepted");
         return;
     }
@@ -349,6 +358,8 @@ static void on_frame(struct sess *s, struct lws *wsi, const void *in, size_t len
     if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
         return;
     s->last_rx = mockd_now_ms();
+    mockd_layers_ws_frame(s->ws->app, path, s->session[0] ? s->session : NULL, true,
+                          ct_buf_cstr(&s->rx), s->rx.len, true);
     if (s->dlg) {
         const struct ct_dlg_action *acts;
         size_t n = ct_dialogue_on_text(s->dlg, ct_buf_cstr(&s->rx), s->rx.len, wall_ms(), &acts);
@@ -390,6 +401,9 @@ static int on_writable(struct sess *s, struct lws *wsi)
             }
             memcpy(buf + o, f->data + LWS_PRE, f->len);
             o += f->len;
+            mockd_layers_ws_frame(s->ws->app, s->ch && s->ch->address ? s->ch->address : "",
+                                  s->session[0] ? s->session : NULL, false,
+                                  (const char *)f->data + LWS_PRE, f->len, true);
             s->out_head = f->next;
             s->nout--;
             ct_free(f);
@@ -445,8 +459,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         /* Refuse the upgrade when the path is no channel, or when a script says so. */
         const struct ct_asyncapi_channel *ch = channel_of(ws->app, wsi);
-        if (!ch)
-            return -1;
+        if (!ch || !mockd_layers_ws_accept(ws->app))
+            return -1; /* no such channel, or the offline switch is on */
         int refuse = 0;
         if (ws->app->dialogues) {
             struct ct_arena a;
