@@ -1292,9 +1292,13 @@ static bool eval_expect(struct sctx *x, const struct ct_scen_step *st,
         if (report) {
             char want[96];
             status_text(e, want, sizeof(want));
+            /* At the `status` value; without one (2XX expected), at the `expect` key. */
             const struct ct_node *at = e->node ? ct_obj_get(e->node, "status") : NULL;
+            const struct ct_member *em = st ? ct_obj_member(st->node, "expect") : NULL;
+            if (!at && em && em->val == e->node)
+                at = em->key;
             if (!at)
-                at = e->node ? e->node : st->node;
+                at = st && st->http.op_at ? st->http.op_at : st ? st->node : e->node;
             struct ct_diag *g =
                 fail(x, CT_E_ASSERT, at, "status: expected %s, got %ld", want, ex->resp.status);
             if (g && ex->resp.body.len) {
@@ -1457,10 +1461,10 @@ static bool eval_sse(struct sctx *x, const struct ct_scen_sse *sse, struct excha
     }
     if (sse->text.nm)
         ok = eval_check(x, &sse->text, ex, true) && ok;
-    if (sse->first_event_ms && ex->resp.first_byte_ms > sse->first_event_ms) {
+    if (sse->first_event_ms && ex->resp.first_body_ms > sse->first_event_ms) {
         fail(x, CT_E_ASSERT, ct_obj_get(sse->node, "first_event"),
              "first_event: expected the first event within %u ms, it came after %.1f ms",
-             sse->first_event_ms, ex->resp.first_byte_ms);
+             sse->first_event_ms, ex->resp.first_body_ms);
         ok = false;
     }
     if (sse->total_ms && ex->resp.ms > sse->total_ms) {

@@ -29,6 +29,7 @@ struct sink {
     struct runner_http_resp *resp;
     struct ct_arena *a;
     size_t cap;
+    double t0; /* when the request started (runner_now_ms) */
 };
 
 int runner_http_global_init(void)
@@ -64,6 +65,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct sink *s = ud;
     size_t len = size * n;
+    if (s->resp->body.len == 0 && len)
+        s->resp->first_body_ms = runner_now_ms() - s->t0;
     if (ct_buf_add(&s->resp->body, p, len) != 0)
         return 0; /* over the cap: curl reports a write error */
     return len;
@@ -109,7 +112,7 @@ int runner_http_send(struct runner_http *h, const struct runner_http_req *rq,
 {
     memset(resp, 0, sizeof(*resp));
     ct_buf_init(&resp->body, MAX_BODY);
-    struct sink s = {.resp = resp, .a = a};
+    struct sink s = {.resp = resp, .a = a, .t0 = runner_now_ms()};
     CURL *c = h->curl;
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, rq->url);

@@ -275,7 +275,8 @@ struct runner_http_resp {
     size_t nheaders;
     struct ct_buf body;
     double ms;            /* total time */
-    double first_byte_ms; /* time to the first byte of the answer */
+    double first_byte_ms; /* time to the first byte of the answer (status line) */
+    double first_body_ms; /* time to the first byte of the body (an SSE stream's first event) */
     int err;              /* 0, CT_E_UNREACHABLE or CT_E_IO */
     char errmsg[256];
 };
