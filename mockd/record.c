@@ -3,7 +3,8 @@
  *
  *   DIR/scenario.yaml                        one step per exchange, in order, each expecting
  *                                            the status that was answered (runner run replays
- *                                            it; `${` in recorded text is escaped as `$${`)
+ *                                            it; `${` in recorded text is escaped as `$${`);
+ *                                            made at the first recorded exchange
  *   DIR/examples/OPERATION/STATUS.json       the latest answer body of each operation and
  *                                            status (pretty JSON; .txt for other media types)
  *   DIR/examples/OPERATION/request.json      the latest JSON request body
@@ -52,43 +53,47 @@ static int mkdir_p(const char *path)
 struct recorder *recorder_new(const char *dir, bool proxy_only, struct ct_diags *diags)
 {
     char *ex = ct_xasprintf("%s/examples", dir);
-    char *sc = ct_xasprintf("%s/scenario.yaml", dir);
     struct recorder *r = NULL;
-    FILE *f = NULL;
-    if (mkdir_p(ex) != 0 || !(f = fopen(sc, "w"))) {
+    if (mkdir_p(ex) != 0) {
         ct_diags_add(diags, CT_SEV_ERROR, CT_E_IO, NULL, 0, 0, "--record '%s': %s", dir,
                      strerror(errno));
-        goto out;
+    } else {
+        r = ct_xcalloc(1, sizeof(*r));
+        pthread_mutex_init(&r->lock, NULL);
+        r->dir = ct_xstrdup(dir);
+        r->proxy_only = proxy_only;
     }
-    r = ct_xcalloc(1, sizeof(*r));
-    pthread_mutex_init(&r->lock, NULL);
-    r->dir = ct_xstrdup(dir);
-    r->proxy_only = proxy_only;
-    r->scenario = f;
+    ct_free(ex);
+    return r;
+}
+
+/* The scenario file is made at the first step: a recorder that a hot reload discards (the
+ * state moves to the next version, recorder included) must not truncate it. Lock held. */
+static FILE *scenario(struct recorder *r)
+{
+    if (r->scenario) return r->scenario;
+    char *path = ct_xasprintf("%s/scenario.yaml", r->dir);
+    r->scenario = fopen(path, "w");
+    ct_free(path);
+    if (!r->scenario) return NULL;
     char when[64];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(f,
+    fprintf(r->scenario,
             "# Recorded by mockd --record at %s. Authorization headers and cookies were left\n"
             "# out: give the token with `defaults: {auth: ...}` or a login step.\n"
             "name: recorded session %s\n"
             "steps:\n",
             when, when);
-    fflush(f);
-out:
-    ct_free(ex);
-    ct_free(sc);
-    return r;
+    return r->scenario;
 }
 
 void recorder_free(struct recorder *r)
 {
     if (!r) return;
-    if (!r->steps)
-        fputs("  []\n", r->scenario); /* keep the file valid YAML: steps must be a list */
-    fclose(r->scenario);
+    if (r->scenario) fclose(r->scenario);
     pthread_mutex_destroy(&r->lock);
     ct_free(r->dir);
     ct_free(r);
@@ -160,7 +165,12 @@ void recorder_add(struct recorder *r, const struct mockd_req *req, const struct 
     bool json_body = req->body_len && ctype && mockd_media_is_json(ctype);
 
     pthread_mutex_lock(&r->lock);
-    FILE *f = r->scenario;
+    FILE *f = scenario(r);
+    if (!f) {
+        pthread_mutex_unlock(&r->lock);
+        ct_arena_deinit(&a);
+        return;
+    }
     fprintf(f, "  - name: ");
     const char *name =
         jx_fmt(&a, "%s %.*s (%s)", req->method, (int)req->path_len, req->path, resp->operation_id);
