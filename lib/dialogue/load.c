@@ -1156,11 +1156,17 @@ struct ct_dialogue_set *ct_dialogue_set_build(struct ct_docset *ds,
                    ct_node_type_name(root));
             continue;
         }
+        /* The validator may keep a pointer to a diagnostic while adding the note after it, so
+         * the list must never move: reserve it whole and cap it there. */
         struct ct_diags tmp;
         ct_diags_init(&tmp);
+        tmp.v = ct_xgrow(NULL, &tmp.cap, 512, sizeof(*tmp.v));
+        tmp.max = tmp.cap;
         ok[i] = ct_schema_validate(schema, root, &tmp);
         if (!ok[i])
             remap(&L, &tmp, root, sroot);
+        if (tmp.dropped)
+            err_at(&L, root, "%zu more problems in this script not shown", tmp.dropped);
         ct_diags_deinit(&tmp);
     }
     ct_schema_free(schema);
