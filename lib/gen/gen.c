@@ -799,6 +799,11 @@ static struct ct_node *gen_object(struct gen *g, struct gen_conj *c, const char 
                          (unsigned long long)minp, (unsigned long long)maxp);
             return NULL;
         }
+        if (minp > 10000) {
+            ct__gen_fail(g, at, "minProperties %llu is too large to generate",
+                         (unsigned long long)minp);
+            return NULL;
+        }
         /* Decide who is in. */
         for (uint32_t i = 0; i < ps.n; i++) {
             struct prop *p = &ps.v[i];
@@ -1045,7 +1050,7 @@ static struct ct_node *gen_array(struct gen *g, struct gen_conj *c, const char *
         ct__gen_fail(g, at, "the item counts (minItems, maxItems, minContains) contradict");
         return NULL;
     }
-    if (mini > 100000) {
+    if (mini > 10000) {
         ct__gen_fail(g, at, "minItems %llu is too large to generate", (unsigned long long)mini);
         return NULL;
     }
