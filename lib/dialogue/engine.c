@@ -642,8 +642,11 @@ static size_t run_rule(struct ct_dialogue_conn *c, const struct dlg_rule *rule,
         uint32_t var = rule->sets[i].var;
         ct_free(c->state[var]);
         c->state[var] = ct_buf_steal(&b, NULL);
-        if (!c->state[var])
-            c->state[var] = ct_xstrdup("null");
+        if (!strcmp(c->state[var], "null") || !c->state[var][0]) {
+            /* null clears: the variable is undefined again. */
+            ct_free(c->state[var]);
+            c->state[var] = NULL;
+        }
     }
     *out = c->acts;
     return c->nacts;
