@@ -16,6 +16,7 @@
  *  - turn invariants: replyTo is the user's messageId, chunk indexes run 0, 1, 2... with `final`
  *    on the last, agent_response.message is the concatenation of the deltas with the chunks'
  *    messageId, typing_stop comes before the answer; SSE answers end with [DONE];
+ *  - the channel's x-example-dialogue is followed frame by frame, with the example's answer;
  *  - every rule of every bundled dialogue answered at least once.
  * Output is TAP. */
 #include "core/alloc.h"
@@ -416,6 +417,72 @@ static void contract_examples(struct env *E)
     ct_dialogue_conn_free(c);
 }
 
+/* The channel's x-example-dialogue: its client frame gets the server frames it lists, in order,
+ * and the complete answer is the example's. */
+static const struct ct_node *example_payload(const struct ct_asyncapi_channel *ch, const char *key,
+                                             const char *name)
+{
+    for (unsigned i = 0; i < ch->nmessages; i++) {
+        const struct ct_asyncapi_message *m = &ch->messages[i];
+        for (uint32_t k = 0; !strcmp(m->key, key) && m->examples && k < m->examples->len; k++)
+            if (!strcmp(ct_obj_str(m->examples->u.items[k], "name"), name))
+                return ct_obj_get(m->examples->u.items[k], "payload");
+    }
+    return NULL;
+}
+
+static void example_dialogue(struct env *E)
+{
+    const struct ct_node *xd = ct_obj_get(E->ch->node, "x-example-dialogue");
+    struct ct_buf why, want, got;
+    ct_buf_init(&why, 0);
+    ct_buf_init(&want, 0);
+    ct_buf_init(&got, 0);
+    const struct ct_node *in = NULL, *answer = NULL;
+    for (uint32_t i = 0; xd && i < xd->len; i++) {
+        const struct ct_node *st = xd->u.items[i];
+        const char *dir = ct_obj_str(st, "direction"), *msg = ct_obj_str(st, "message");
+        const struct ct_node *pl = example_payload(E->ch, msg, ct_obj_str(st, "example"));
+        if (!strcmp(dir, "receive")) {
+            in = pl;
+            continue;
+        }
+        ct_buf_printf(&want, "%s ", msg);
+        if (!strcmp(msg, "agentResponse"))
+            answer = pl;
+    }
+    struct ct_dialogue_conn *c = open_conn(E, NULL, "x-example-dialogue");
+    struct ct_buf text;
+    ct_buf_init(&text, 0);
+    if (in)
+        ct_json_emit(in, &text, false);
+    const struct ct_dlg_action *a;
+    size_t n = in ? say(E, c, ct_buf_cstr(&text), str_at(in, "/data/messageId"), false,
+                        1758961925000, "x-example-dialogue: the client's frame", &a)
+                  : 0;
+    struct ct_arena arena;
+    ct_arena_init(&arena, 4096);
+    for (size_t i = 0; i < n; i++) {
+        const struct ct_node *f = parse(&arena, a[i].text, a[i].len, NULL);
+        const struct ct_asyncapi_message *m =
+            f ? ct_asyncapi_match(E->api, E->ch, CT_AA_SEND, f, NULL, NULL) : NULL;
+        ct_buf_printf(&got, "%s ", m ? m->key : "?");
+        if (m && answer && !strcmp(m->key, "agentResponse") &&
+            strcmp(str_at(f, "/data/message"), str_at(answer, "/data/message")) != 0)
+            ct_buf_printf(&why, "the answer is not the example's:\n%s\n", a[i].text);
+    }
+    if (!xd || !in || strcmp(ct_buf_cstr(&want), ct_buf_cstr(&got)) != 0)
+        ct_buf_printf(&why, "the contract's dialogue sends: %s\nthe bundled dialogue sends: %s\n",
+                      ct_buf_cstr(&want), ct_buf_cstr(&got));
+    tap(E, why.len == 0, ct_buf_cstr(&why), "x-example-dialogue is followed frame by frame");
+    ct_arena_deinit(&arena);
+    ct_buf_deinit(&text);
+    ct_buf_deinit(&why);
+    ct_buf_deinit(&want);
+    ct_buf_deinit(&got);
+    ct_dialogue_conn_free(c);
+}
+
 /* --- SSE -------------------------------------------------------------------------------------- */
 
 static void sse_one(struct env *E, const char *body, bool dropped, const char *label)
@@ -573,6 +640,7 @@ int main(int argc, char **argv)
     heartbeat_and_invalid(&E);
     faults(&E);
     contract_examples(&E);
+    example_dialogue(&E);
     sse(&E);
 
     /* Every rule answered at least once. */
