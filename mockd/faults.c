@@ -35,6 +35,7 @@ struct faults {
     struct op_fault *ops;
     size_t nops;
     struct fspec initial; /* from the command line */
+    atomic_bool any;      /* anything set at all: without, no lock per request */
 };
 
 static const char *const fault_names[] = {"none", "reset", "empty", "truncate", "slow"};
@@ -51,6 +52,12 @@ const char *faults_name(enum mockd_fault f)
     return (unsigned)f < 5 ? fault_names[f] : "none";
 }
 
+static bool spec_active(const struct fspec *s)
+{
+    return s->delay_max || s->error_rate > 0 || s->reset_rate > 0 || s->empty_rate > 0 ||
+           s->truncate_rate > 0 || s->slow_rate > 0;
+}
+
 struct faults *faults_new(const struct mockd_layers_config *cfg)
 {
     struct faults *f = ct_xcalloc(1, sizeof(*f));
@@ -62,6 +69,7 @@ struct faults *faults_new(const struct mockd_layers_config *cfg)
     f->initial.error_rate = cfg->error_rate;
     f->initial.error_status = cfg->error_status ? cfg->error_status : 500;
     f->global = f->initial;
+    atomic_init(&f->any, spec_active(&f->global));
     return f;
 }
 
@@ -90,6 +98,7 @@ void faults_clear(struct faults *f)
     f->nops = 0;
     memset(&f->global, 0, sizeof(f->global));
     f->global.error_status = 500;
+    atomic_store(&f->any, false);
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -103,6 +112,7 @@ void faults_pick(struct faults *f, struct layers_shared *sh, const struct ct_oas
                  struct fault_pick *out)
 {
     memset(out, 0, sizeof(*out));
+    if (!atomic_load(&f->any)) return;
     struct fspec s;
     pthread_mutex_lock(&f->lock);
     s = f->global;
@@ -239,6 +249,7 @@ unsigned faults_admin_set(struct faults *f, const struct mockd_app *app, const s
     f->ops = v;
     f->nops = n;
     f->global = g;
+    atomic_store(&f->any, n > 0 || spec_active(&g));
     pthread_mutex_unlock(&f->lock);
     faults_admin_get(f, out);
     return 200;

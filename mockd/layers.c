@@ -450,7 +450,10 @@ bool mockd_layers_answer(const struct mockd_app *app, const struct mockd_op_plan
 void mockd_layers_finish(const struct mockd_app *app, const struct mockd_op_plan *p,
                          struct mockd_req *req, struct mockd_resp *resp)
 {
-    if (!app->layers || resp->fault == MOCKD_FAULT_RESET) return;
+    /* A backend's answer keeps its own validators. */
+    if (!app->layers || resp->fault == MOCKD_FAULT_RESET ||
+        (resp->source && !strcmp(resp->source, "proxy")))
+        return;
     cache_finish(app, p, req, resp);
 }
 

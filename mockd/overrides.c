@@ -54,6 +54,7 @@ struct overrides {
     struct override **v; /* oldest first */
     size_t n, cap;
     unsigned long long next;
+    atomic_size_t active; /* n, readable without the lock: no overrides, no locking */
 };
 
 struct overrides *overrides_new(void)
@@ -75,6 +76,7 @@ static void clear_locked(struct overrides *o)
     for (size_t i = 0; i < o->n; i++)
         ov_free(o->v[i]);
     o->n = 0;
+    atomic_store(&o->active, 0);
 }
 
 void overrides_free(struct overrides *o)
@@ -109,6 +111,7 @@ static void remove_at(struct overrides *o, size_t i)
     ov_free(o->v[i]);
     memmove(&o->v[i], &o->v[i + 1], (o->n - i - 1) * sizeof(*o->v));
     o->n--;
+    atomic_store(&o->active, o->n);
 }
 
 bool overrides_remove(struct overrides *o, const char *id)
@@ -204,6 +207,7 @@ static bool ov_matches(const struct override *ov, const struct mockd_op_plan *p,
 bool overrides_take(struct overrides *o, const struct mockd_app *app, const struct mockd_op_plan *p,
                     const struct ct_route_match *m, struct mockd_req *req, struct ovr_step *out)
 {
+    if (!atomic_load(&o->active)) return false; /* the common case: not a lock per request */
     struct req_ctx c = {.req = req, .m = m};
     const char *session = layers_session(req);
     struct ct_arena *a = req->arena;
@@ -482,6 +486,7 @@ unsigned overrides_admin_create(struct overrides *o, const struct mockd_app *app
     snprintf(ov->id, sizeof(ov->id), "o%llu", o->next++);
     o->v = ct_xgrow(o->v, &o->cap, o->n + 1, sizeof(*o->v));
     o->v[o->n++] = ov;
+    atomic_store(&o->active, o->n);
     put_override(out, ov);
     pthread_mutex_unlock(&o->lock);
     return 201;
