@@ -214,7 +214,7 @@ static void plan_op(struct mockd_app *app, struct mockd_op_plan *p, const struct
     p->nresps = op->nresponses;
     p->resps = ct_arena_zalloc(arena, (op->nresponses + 1) * sizeof(*p->resps));
     p->dflt = -1;
-    unsigned best = 1000;
+    unsigned best = 10000;
     for (unsigned i = 0; i < op->nresponses; i++) {
         struct mockd_resp_plan *rp = &p->resps[i];
         rp->r = &op->responses[i];
@@ -225,11 +225,13 @@ static void plan_op(struct mockd_app *app, struct mockd_op_plan *p, const struct
             rp->media[k].m = &rp->r->media[k];
             plan_media(app, &rp->media[k], CT_DIR_RESPONSE, true, diags);
         }
-        /* The default answer: the lowest 2xx code, then a 2XX range, then "default". */
+        /* The default answer: the lowest 2xx code, then a 2XX range, then "default", then
+         * whatever the operation documents (a redirect-only operation answers its 3xx). */
         unsigned rank = rp->code >= 200 && rp->code < 300 ? rp->code
                         : rp->klass == 2                   ? 300
                         : rp->code == 0 && !rp->klass      ? 400
-                                                           : 1000;
+                        : rp->code                         ? 1000 + rp->code
+                                                           : 2000 + rp->klass;
         if (rank < best) {
             best = rank;
             p->dflt = (int)i;

@@ -14,7 +14,7 @@
 /** A loaded text, kept for carets. Owned by whoever loaded it (a docset); immutable. */
 struct ct_source {
     const char *name; /* file name as given, or "<request body>" */
-    const char *text; /* the whole text, not necessarily NUL-terminated */
+    const char *text; /* the whole text; the parsers need a NUL at text[len] */
     size_t len;
 };
 

@@ -112,6 +112,16 @@ def role_forbidden():
 t.check("a role outside x-required-roles answers 403", role_forbidden)
 
 
+def admin_login():
+    r = m.request("POST", "/api/v1/auth/login", headers={"Prefer": "example=loggedInAdmin"},
+                  body={"email": "admin@example.com", "password": "Sphere2025!"})
+    expect(r.status == 200, r)
+    payload = json.loads(base64.urlsafe_b64decode(r.json()["data"]["accessToken"].split(".")[1] + "=="))
+    expect(payload["role"] == "admin", payload)
+
+t.check("the login example chosen with Prefer decides the token's role (admin)", admin_login)
+
+
 def refresh_rotates():
     old = state["refreshToken"]
     r = m.request("POST", "/api/v1/auth/refresh", body={"refreshToken": old})
