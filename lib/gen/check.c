@@ -46,7 +46,7 @@ static bool ck(struct gen *g, const struct ct_node *x, const struct ct_node *s);
 
 static bool dec_int(const struct ct_decimal *d, u128 *v, int64_t *e)
 {
-    if (d->overflow || d->ndigits > 30) return false;
+    if (d->overflow || d->ndigits > 38) return false;
     u128 m = 0;
     for (uint32_t i = 0; i < d->ndigits; i++)
         m = m * 10 + (unsigned)(d->digits[i] - '0');
@@ -55,28 +55,29 @@ static bool dec_int(const struct ct_decimal *d, u128 *v, int64_t *e)
     return true;
 }
 
-/* Is x a multiple of m, exactly? Unknown (too many digits) counts as yes. */
+/* Is x a multiple of m? Decided the way lib/schema decides it, so that the two never disagree:
+ * exactly on the decimal digits while m has at most 17 significant digits, and by the quotient
+ * of the nearest doubles beyond that (a divisor like 0.00111111111111111121111111 is rare, and
+ * an instance the validator rejects would be worse than a slightly inexact check). */
 static bool multiple_of(const struct ct_node *x, const struct ct_node *m)
 {
     struct ct_decimal dx, dm;
     if (!ct_decimal_from_node(x, &dx) || !ct_decimal_from_node(m, &dm)) return true;
     if (dx.ndigits == 0) return true;
-    u128 X, M;
-    int64_t ex, em;
-    if (!dec_int(&dx, &X, &ex) || !dec_int(&dm, &M, &em) || M == 0) {
-        double q = x->num / m->num;
-        return fabs(q - nearbyint(q)) < 1e-9;
+    if (!dx.overflow && !dm.overflow && dm.ndigits <= 17 && dx.ndigits <= 38) {
+        u128 X, M;
+        int64_t ex, em;
+        if (dec_int(&dx, &X, &ex) && dec_int(&dm, &M, &em) && M != 0) {
+            if (ex < em) return false; /* x has a nonzero digit below m's last digit */
+            /* x = X * 10^ex, m = M * 10^em: is X * 10^(ex-em) divisible by M? */
+            u128 r = X % M;
+            for (int64_t k = ex - em; k > 0 && r && k > (ex - em) - 64; k--)
+                r = (r * 10) % M;
+            return r == 0;
+        }
     }
-    int64_t e = ex < em ? ex : em;
-    for (int64_t i = e; i < ex; i++) {
-        if (X > (~(u128)0) / 10) return true;
-        X *= 10;
-    }
-    for (int64_t i = e; i < em; i++) {
-        if (M > (~(u128)0) / 10) return true;
-        M *= 10;
-    }
-    return X % M == 0;
+    double q = x->num / m->num;
+    return isfinite(q) && q == floor(q);
 }
 
 static bool check_number(struct gen *g, const struct ct_node *x, const struct ct_node *s)
