@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "front.h"
+#include "reload.h"
 #include "sched.h"
 #include "ws_lws.h"
 
@@ -36,6 +37,7 @@ struct mockd_server {
 };
 
 struct reqstate {
+    const struct mockd_app *app; /* the app in service when the request began (hot reload) */
     struct ct_arena arena;
     struct ct_buf body;
     struct mockd_req req;
@@ -251,6 +253,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
     struct reqstate *st = *req_cls;
     if (!st)
         return;
+    mockd_app_release(st->app);
     ct_arena_deinit(&st->arena);
     ct_buf_deinit(&st->body);
     ct_free(st);
@@ -299,6 +302,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *req_cls = st;
         st->srv = srv;
         st->conn = conn;
+        st->app = mockd_app_acquire(srv->app);
         st->t0 = now_ms();
         ct_arena_init(&st->arena, 8192);
         ct_buf_init(&st->body, 0);
@@ -340,13 +344,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* Resumed after the answer's delay. */
         st->answered = false;
         mockd_log_access(srv->cfg, r, &st->resp, now_ms() - st->t0);
-        mockd_layers_record(srv->app, r, &st->resp, now_ms() - st->t0);
+        mockd_layers_record(st->app, r, &st->resp, now_ms() - st->t0);
         return send_response(conn, st, &st->resp);
     }
     r->body = st->body.ptr ? st->body.ptr : "";
     r->body_len = st->body.len;
     r->body_too_big = st->too_big;
-    mockd_handle(srv->app, r, &st->resp);
+    mockd_handle(st->app, r, &st->resp);
     if (st->resp.delay_ms) {
         st->answered = true;
         MHD_suspend_connection(conn);
@@ -354,14 +358,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     mockd_log_access(srv->cfg, r, &st->resp, now_ms() - st->t0);
-    mockd_layers_record(srv->app, r, &st->resp, now_ms() - st->t0);
+    mockd_layers_record(st->app, r, &st->resp, now_ms() - st->t0);
     return send_response(conn, st, &st->resp);
 }
 
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
     const struct mockd_server *srv = cls;
-    return mockd_layers_accept(srv->app) ? MHD_YES : MHD_NO;
+    const struct mockd_app *a = mockd_app_acquire(srv->app);
+    bool ok = mockd_layers_accept(a);
+    mockd_app_release(a);
+    return ok ? MHD_YES : MHD_NO;
 }
 
 static void log_mhd(void *cls, const char *fmt, va_list ap)
@@ -391,13 +398,19 @@ static void front_to_ws(void *ud, int fd)
 static bool front_accept_ok(void *ud)
 {
     const struct mockd_server *srv = ud;
-    return mockd_layers_accept(srv->app);
+    const struct mockd_app *a = mockd_app_acquire(srv->app);
+    bool ok = mockd_layers_accept(a);
+    mockd_app_release(a);
+    return ok;
 }
 
 static bool front_is_channel(void *ud, const char *path, size_t len)
 {
     const struct mockd_server *srv = ud;
-    return ct_asyncapi_channel(srv->app->asyncapi, path, len) != NULL;
+    const struct mockd_app *a = mockd_app_acquire(srv->app);
+    bool yes = a->asyncapi && ct_asyncapi_channel(a->asyncapi, path, len) != NULL;
+    mockd_app_release(a);
+    return yes;
 }
 
 struct mockd_server *mockd_http_start(const struct mockd_config *cfg, const struct mockd_app *app,

@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "core/alloc.h"
+#include "reload.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -21,15 +22,18 @@ int main(int argc, char **argv)
         mockd_layers_config_free(&cfg);
         return rc;
     }
-    struct mockd_app app;
-    rc = mockd_app_load(&app, &cfg);
+    /* The app lives on the heap: hot reload (reload.c) replaces it while requests still hold
+     * the old one. */
+    struct mockd_app *app = ct_xcalloc(1, sizeof(*app));
+    bool installed = false;
+    rc = mockd_app_load(app, &cfg);
     if (rc)
         goto out;
     if (cfg.check_only) {
         if (!cfg.quiet)
             printf("%s: OpenAPI %s, %u paths, %u operations, %u webhooks, %u warnings: ok\n",
-                   cfg.spec_path, app.oas->version, app.oas->npaths,
-                   app.oas->nops - app.oas->nwebhook, app.oas->nwebhook, app.nwarnings);
+                   cfg.spec_path, app->oas->version, app->oas->npaths,
+                   app->oas->nops - app->oas->nwebhook, app->oas->nwebhook, app->nwarnings);
         goto out;
     }
 
@@ -42,7 +46,13 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     unsigned port = 0;
-    struct mockd_server *srv = mockd_http_start(&cfg, &app, &port);
+    if (mockd_reload_install(&cfg, app) != 0) {
+        fprintf(stderr, "mockd: cannot start the --watch thread\n");
+        rc = 70;
+        goto out;
+    }
+    installed = true;
+    struct mockd_server *srv = mockd_http_start(&cfg, app, &port);
     if (!srv) {
         rc = 70;
         goto out;
@@ -56,8 +66,8 @@ int main(int argc, char **argv)
         static const char *const modes[] = {"auto", "jwt", "presence", "off"};
         static const char *const vmodes[] = {"enforce", "warn", "off"};
         printf("mockd %s: %s (OpenAPI %s, %u operations; validation %s, auth %s)\n", CT_VERSION,
-               app.oas->title ? app.oas->title : cfg.spec_path, app.oas->version, app.oas->nops,
-               vmodes[cfg.validate], modes[app.auth]);
+               app->oas->title ? app->oas->title : cfg.spec_path, app->oas->version, app->oas->nops,
+               vmodes[cfg.validate], modes[app->auth]);
     }
     /* The URL line is printed even with --quiet: scripts read the port from it. */
     printf("listening on http://%s:%u\n", hostbuf, port);
@@ -68,7 +78,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "mockd: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
     mockd_http_stop(srv);
 out:
-    mockd_app_free(&app);
+    if (installed) {
+        mockd_reload_uninstall();
+    } else {
+        mockd_app_free(app);
+        ct_free(app);
+    }
     ct_docset_free(cfgdoc);
     mockd_layers_config_free(&cfg);
     return rc;

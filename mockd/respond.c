@@ -1259,8 +1259,10 @@ static void handle(const struct mockd_app *app, struct mockd_req *req, struct mo
         mockd_resp_header(resp, "Access-Control-Allow-Credentials", "true");
         mockd_resp_header(resp, "Vary", "Origin");
         mockd_resp_header(resp, "Access-Control-Expose-Headers",
-                          "X-Request-ID, X-Mockd-Validation, Retry-After, Location, ETag, "
-                          "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset");
+                          "X-Request-ID, X-Mockd-Validation, X-Mockd-Override, X-Mockd-Drift, "
+                          "X-Mockd-Proxy, X-Mockd-State-Warning, Retry-After, Location, ETag, "
+                          "Last-Modified, Cache-Control, X-RateLimit-Limit, "
+                          "X-RateLimit-Remaining, X-RateLimit-Reset");
     }
 
     if (mockd_layers_route(app, req, resp))

@@ -16,6 +16,7 @@
 #include "dialogue/dialogue.h"
 #include "layers_ws.h"
 #include "mockd.h"
+#include "reload.h"
 #include "sched.h"
 
 #include <libwebsockets.h>
@@ -47,6 +48,7 @@ struct action {
 struct sess {
     struct lws *wsi;
     struct mockd_ws *ws;
+    const struct mockd_app *app; /* held from the upgrade to the close (hot reload) */
     const struct ct_asyncapi_channel *ch;
     struct ct_dialogue_conn *dlg;
     struct ct_buf rx;
@@ -221,6 +223,7 @@ static void sess_free(struct sess *s)
     ct_free(s->acts);
     ct_buf_deinit(&s->rx);
     ct_dialogue_conn_free(s->dlg);
+    mockd_app_release(s->app);
     memset(s, 0, sizeof(*s));
 }
 
@@ -278,7 +281,7 @@ static const struct ct_asyncapi_channel *channel_of(const struct mockd_app *app,
 static void on_established(struct sess *s, struct lws *wsi)
 {
     struct mockd_ws *ws = s->ws;
-    const struct mockd_app *app = ws->app;
+    const struct mockd_app *app = s->app = mockd_app_acquire(ws->app);
     s->wsi = wsi;
     s->established = true;
     ct_buf_init(&s->rx, MAX_MESSAGE);
@@ -345,7 +348,7 @@ static void on_frame(struct sess *s, struct lws *wsi, const void *in, size_t len
         return;
     const char *path = s->ch && s->ch->address ? s->ch->address : "";
     if (lws_frame_is_binary(wsi)) {
-        mockd_layers_ws_frame(s->ws->app, path, s->session[0] ? s->session : NULL, true, in, len,
+        mockd_layers_ws_frame(s->app, path, s->session[0] ? s->session : NULL, true, in, len,
                               false);
         begin_close(s, close_code(s, "unsupported_data", 1003), "binary frames are not accepted");
         return;
@@ -358,7 +361,7 @@ static void on_frame(struct sess *s, struct lws *wsi, const void *in, size_t len
     if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
         return;
     s->last_rx = mockd_now_ms();
-    mockd_layers_ws_frame(s->ws->app, path, s->session[0] ? s->session : NULL, true,
+    mockd_layers_ws_frame(s->app, path, s->session[0] ? s->session : NULL, true,
                           ct_buf_cstr(&s->rx), s->rx.len, true);
     if (s->dlg) {
         const struct ct_dlg_action *acts;
@@ -401,7 +404,7 @@ static int on_writable(struct sess *s, struct lws *wsi)
             }
             memcpy(buf + o, f->data + LWS_PRE, f->len);
             o += f->len;
-            mockd_layers_ws_frame(s->ws->app, s->ch && s->ch->address ? s->ch->address : "",
+            mockd_layers_ws_frame(s->app, s->ch && s->ch->address ? s->ch->address : "",
                                   s->session[0] ? s->session : NULL, false,
                                   (const char *)f->data + LWS_PRE, f->len, true);
             s->out_head = f->next;
@@ -458,11 +461,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         /* Refuse the upgrade when the path is no channel, or when a script says so. */
-        const struct ct_asyncapi_channel *ch = channel_of(ws->app, wsi);
-        if (!ch || !mockd_layers_ws_accept(ws->app))
+        const struct mockd_app *app = mockd_app_acquire(ws->app);
+        const struct ct_asyncapi_channel *ch = channel_of(app, wsi);
+        if (!ch || !mockd_layers_ws_accept(app)) {
+            mockd_app_release(app);
             return -1; /* no such channel, or the offline switch is on */
+        }
         int refuse = 0;
-        if (ws->app->dialogues) {
+        if (app->dialogues) {
             struct ct_arena a;
             ct_arena_init(&a, 2048);
             const char *token = NULL;
@@ -470,12 +476,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                                           .now_ms = wall_ms()};
             ctx.query = query_node(wsi, &a, &token, ch->token_param);
             const char *rule = NULL;
-            refuse = ct_dialogue_upgrade_status(ws->app->dialogues, &ctx, &rule);
+            refuse = ct_dialogue_upgrade_status(app->dialogues, &ctx, &rule);
             if (refuse && !ws->cfg->quiet)
                 fprintf(stderr, "mockd: ws: upgrade refused with %d by %s\n", refuse,
                         rule ? rule : "a script");
             ct_arena_deinit(&a);
         }
+        mockd_app_release(app);
         return refuse ? -1 : 0;
     }
     case LWS_CALLBACK_ESTABLISHED:
