@@ -78,6 +78,8 @@ char *ct_xstrdup(const char *s)
 
 char *ct_xasprintf(const char *fmt, ...)
 {
+    if (!fmt) /* never NULL; said so that gcc's format check under UBSan agrees */
+        fmt = "";
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);

@@ -56,6 +56,8 @@ int ct_buf_addc(struct ct_buf *b, char c)
 
 int ct_buf_printf(struct ct_buf *b, const char *fmt, ...)
 {
+    if (!fmt) /* never NULL; said so that gcc's format check under UBSan agrees */
+        fmt = "";
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);

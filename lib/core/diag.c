@@ -36,6 +36,8 @@ void ct_diags_deinit(struct ct_diags *d)
 
 static char *vfmt(const char *fmt, va_list ap)
 {
+    if (!fmt) /* never NULL; said so that gcc's format check under UBSan agrees */
+        fmt = "";
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);

@@ -188,6 +188,7 @@ fail(struct ct_vctx *c, const struct ct_snode *s, const struct ct_kw *kw,
                                      loc->col, "at %s: %s (keyword %s)",
                                      ip.len ? ct_buf_cstr(&ip) : "the root", msg,
                                      ct_buf_cstr(&kp));
+    size_t gi = g ? (size_t)(g - c->diags->v) : 0;
     if (g) {
         g->instance_ptr = ct_xstrdup(ct_buf_cstr(&ip));
         g->keyword_ptr = ct_xstrdup(ct_buf_cstr(&kp));
@@ -197,7 +198,8 @@ fail(struct ct_vctx *c, const struct ct_snode *s, const struct ct_kw *kw,
                      "the value at %s is here", ip.len ? ct_buf_cstr(&ip) : "the root");
     ct_buf_deinit(&ip);
     ct_buf_deinit(&kp);
-    return g;
+    /* Adding the note may have moved the list: hand back the error by its index. */
+    return g ? &c->diags->v[gi] : NULL;
 }
 
 static const char *type_names(uint32_t t, char *buf, size_t cap)
