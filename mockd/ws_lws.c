@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define MAX_MESSAGE 65536
@@ -61,7 +62,18 @@ struct sess {
     char close_reason[64];
     bool drop, established;
     char session[65]; /* the upgrade's X-Mockd-Session header, for the journal */
+    /* --proxy: frames are relayed to and from an upstream connection. */
+    struct lws *up;
+    bool proxied, up_ready;
+    struct outframe *up_head, *up_tail;
+    size_t nup;
     struct sess *next, *prev;
+};
+
+/* The upstream side of a relayed connection (libwebsockets' per-session data of the client). */
+struct upsess {
+    struct sess *down; /* NULL once the downstream side is gone */
+    struct ct_buf rx;
 };
 
 struct mockd_ws {
@@ -171,7 +183,9 @@ static void take_actions(struct sess *s, const struct ct_dlg_action *a, size_t n
         fprintf(stderr, "mockd: ws: %s", ct_buf_cstr(&b));
         ct_buf_deinit(&b);
     }
-    /* Actions due now go out at once, without a trip through the timer. */
+    /* The actions are copied: the engine's scratch memory can go (idle connections stay
+     * small). Actions due now go out at once, without a trip through the timer. */
+    ct_dialogue_conn_trim(s->dlg);
     run_due(s);
 }
 
@@ -217,6 +231,18 @@ static void sess_free(struct sess *s)
         struct outframe *n = f->next;
         ct_free(f);
         f = n;
+    }
+    for (struct outframe *f = s->up_head; f;) {
+        struct outframe *n = f->next;
+        ct_free(f);
+        f = n;
+    }
+    if (s->up) {
+        struct upsess *u = lws_wsi_user(s->up);
+        if (u)
+            u->down = NULL;
+        lws_set_timeout(s->up, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        s->up = NULL;
     }
     for (size_t i = 0; i < s->nacts; i++)
         ct_free(s->acts[i].text);
@@ -278,6 +304,184 @@ static const struct ct_asyncapi_channel *channel_of(const struct mockd_app *app,
     return ct_asyncapi_channel(app->asyncapi, uri, pl);
 }
 
+/* --- relaying to the real backend (--proxy) ----------------------------------------------- */
+
+static void start_mock(struct sess *s, struct lws *wsi);
+
+/* Check a relayed frame against the contract; a violation is reported (drift) and relayed
+ * anyway: the proxy shows what the backend does, it does not hide it. */
+static void check_relayed(struct sess *s, const char *text, size_t len, unsigned dir)
+{
+    if (!s->app->asyncapi || !s->ch)
+        return;
+    struct ct_arena a;
+    ct_arena_init(&a, 4096);
+    struct ct_source src = {dir == CT_AA_SEND ? "backend frame" : "client frame",
+                            ct_arena_strndup(&a, text, len), len};
+    struct ct_diags d;
+    ct_diags_init(&d);
+    const struct ct_node *n = ct_json_parse(&a, &src, NULL, &d);
+    if (!n || !ct_asyncapi_match(s->app->asyncapi, s->ch, dir, n, NULL, &d)) {
+        struct ct_buf b;
+        ct_buf_init(&b, 0);
+        ct_diags_render(&d, &b, false);
+        fprintf(stderr, "mockd: ws: drift: %s%s", dir == CT_AA_SEND ? "the backend sent " :
+                                                                      "the client sent ",
+                ct_buf_cstr(&b));
+        ct_buf_deinit(&b);
+    }
+    ct_diags_deinit(&d);
+    ct_arena_deinit(&a);
+}
+
+static void queue_up(struct sess *s, const char *text, size_t len)
+{
+    struct outframe *f = ct_xmalloc(sizeof(*f) + LWS_PRE + len);
+    f->next = NULL;
+    f->len = len;
+    memcpy(f->data + LWS_PRE, text, len);
+    if (s->up_tail)
+        s->up_tail->next = f;
+    else
+        s->up_head = f;
+    s->up_tail = f;
+    s->nup++;
+    if (s->up_ready)
+        lws_callback_on_writable(s->up);
+}
+
+/* Connect to the upstream for this connection; false when there is none (no --proxy). */
+static bool start_proxy(struct sess *s, struct lws *wsi)
+{
+    struct ct_arena a;
+    ct_arena_init(&a, 2048);
+    const char *path = s->ch && s->ch->address ? s->ch->address : "/";
+    const char *url = mockd_layers_ws_upstream(s->app, path, strlen(path), &a);
+    if (!url) {
+        ct_arena_deinit(&a);
+        return false;
+    }
+    /* ws://host:port/path, then the client's own query. */
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%s", url);
+    const char *prot, *ads, *upath;
+    int port;
+    if (lws_parse_uri(buf, &prot, &ads, &port, &upath)) {
+        ct_arena_deinit(&a);
+        return false;
+    }
+    char full[2048], frag[1024];
+    int n = snprintf(full, sizeof(full), "/%s", upath);
+    for (int i = 0; i < 32; i++) {
+        int l = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (l <= 0)
+            break;
+        n += snprintf(full + n, sizeof(full) - (size_t)n, "%c%s", i ? '&' : '?', frag);
+    }
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof(ci));
+    ci.context = lws_get_context(wsi);
+    ci.address = ads;
+    ci.port = port;
+    ci.path = full;
+    ci.host = ads;
+    ci.origin = ads;
+    ci.protocol = NULL;
+    ci.local_protocol_name = "mockd-upstream";
+    ci.pwsi = &s->up;
+    /* Our own per-session data for the client side, freed when it closes: libwebsockets does
+     * not free userdata it did not allocate. */
+    struct upsess *u = ct_xcalloc(1, sizeof(*u));
+    u->down = s;
+    ct_buf_init(&u->rx, MAX_MESSAGE);
+    ci.userdata = u;
+    s->proxied = true;
+    struct lws *up = lws_client_connect_via_info(&ci);
+    ct_arena_deinit(&a);
+    if (!up) {
+        s->proxied = false;
+        s->up = NULL;
+        ct_free(u);
+        return false;
+    }
+    return true;
+}
+
+static int upstream_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                             void *in, size_t len)
+{
+    struct upsess *u = user;
+    struct sess *s = u ? u->down : NULL;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        if (s) {
+            s->up_ready = true;
+            if (s->up_head)
+                lws_callback_on_writable(wsi);
+        }
+        return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        if (!s)
+            return -1;
+        if (ct_buf_add(&u->rx, in, len) != 0) {
+            ct_buf_init(&u->rx, MAX_MESSAGE);
+            begin_close(s, close_code(s, "message_too_big", 1009), "backend message too big");
+            return -1;
+        }
+        if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+            return 0;
+        check_relayed(s, ct_buf_cstr(&u->rx), u->rx.len, CT_AA_SEND);
+        queue_frame(s, ct_buf_cstr(&u->rx), u->rx.len);
+        s->last_rx = mockd_now_ms();
+        u->rx.len = 0;
+        return 0;
+    case LWS_CALLBACK_CLIENT_WRITEABLE: {
+        if (!s || !s->up_head)
+            return s ? 0 : -1;
+        struct outframe *f = s->up_head;
+        if (lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
+            return -1;
+        s->up_head = f->next;
+        if (!s->up_head)
+            s->up_tail = NULL;
+        s->nup--;
+        ct_free(f);
+        if (s->up_head)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        /* The backend is not there: the mock answers instead, as for REST. */
+        if (s) {
+            s->up = NULL;
+            s->proxied = false;
+            if (!s->ws->cfg->quiet)
+                fprintf(stderr, "mockd: ws: backend unreachable (%s), the mock answers\n",
+                        in ? (const char *)in : "no reason");
+            start_mock(s, s->wsi);
+        }
+        if (u)
+            u->down = NULL;
+        return 0;
+    case LWS_CALLBACK_CLIENT_CLOSED:
+    case LWS_CALLBACK_CLIENT_HTTP_DROP_PROTOCOL:
+        /* The last callback that carries our data: CLIENT_CLOSED after an established
+         * connection, DROP_PROTOCOL after a failed one (libwebsockets 4.1 sends one or the
+         * other). The data goes now. */
+        if (s && reason == LWS_CALLBACK_CLIENT_CLOSED)
+            begin_close(s, close_code(s, "going_away", 1001), "backend closed");
+        if (u) {
+            if (u->down && u->down->up == wsi)
+                u->down->up = NULL;
+            ct_buf_deinit(&u->rx);
+            ct_free(u);
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 static void on_established(struct sess *s, struct lws *wsi)
 {
     struct mockd_ws *ws = s->ws;
@@ -300,6 +504,16 @@ static void on_established(struct sess *s, struct lws *wsi)
         begin_close(s, close_code(s, "too_many_connections", 1013), "too many connections");
         return;
     }
+    if (start_proxy(s, wsi))
+        return; /* the backend authenticates and answers; frames are relayed */
+    start_mock(s, wsi);
+}
+
+/* Authenticate the connection and start its dialogue. */
+static void start_mock(struct sess *s, struct lws *wsi)
+{
+    struct mockd_ws *ws = s->ws;
+    const struct mockd_app *app = s->app;
     struct ct_arena a;
     ct_arena_init(&a, 4096);
     const char *token = NULL;
@@ -363,7 +577,10 @@ static void on_frame(struct sess *s, struct lws *wsi, const void *in, size_t len
     s->last_rx = mockd_now_ms();
     mockd_layers_ws_frame(s->app, path, s->session[0] ? s->session : NULL, true,
                           ct_buf_cstr(&s->rx), s->rx.len, true);
-    if (s->dlg) {
+    if (s->proxied) {
+        check_relayed(s, ct_buf_cstr(&s->rx), s->rx.len, CT_AA_RECEIVE);
+        queue_up(s, ct_buf_cstr(&s->rx), s->rx.len);
+    } else if (s->dlg) {
         const struct ct_dlg_action *acts;
         size_t n = ct_dialogue_on_text(s->dlg, ct_buf_cstr(&s->rx), s->rx.len, wall_ms(), &acts);
         take_actions(s, acts, n);
@@ -513,6 +730,7 @@ static const struct lws_protocols protocols[] = {
     /* A small receive buffer: 10,000 idle connections should cost little; longer messages
      * arrive in several callbacks and are reassembled. */
     {"mockd", callback, sizeof(struct sess), 1024, 0, NULL, 0},
+    {"mockd-upstream", upstream_callback, sizeof(struct upsess), 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

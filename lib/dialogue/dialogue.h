@@ -162,6 +162,10 @@ size_t ct_dialogue_sse_example(struct ct_dialogue_conn *c, const char *text, siz
                                uint32_t every_ms, const char *done,
                                const struct ct_dlg_action **out);
 
+/** Release the memory of the last call's results (its actions become invalid): for transports
+ * that copied the actions, so that an idle connection costs little. */
+void ct_dialogue_conn_trim(struct ct_dialogue_conn *c);
+
 /** Problems of the last call (frames withheld because they broke the contract, template values
  * that were undefined): for the transport's log. Borrowed: valid until the next call. */
 const struct ct_diags *ct_dialogue_conn_diags(const struct ct_dialogue_conn *c);

@@ -55,7 +55,7 @@ struct ct_dialogue_conn *ct_dialogue_conn_new(const struct ct_dialogue_set *s,
     if (s->api && ctx->channel)
         c->ch = ct_asyncapi_channel(s->api, ctx->channel, strlen(ctx->channel));
     ct_arena_init(&c->keep, 1024);
-    ct_arena_init(&c->scratch, 1 << 14);
+    ct_arena_init(&c->scratch, 1 << 12);
     ct_diags_init(&c->diags);
     c->diags.max = 64;
     if (ctx->query) {
@@ -871,4 +871,12 @@ size_t ct_dialogue_sse_example(struct ct_dialogue_conn *c, const char *text, siz
     record_flush(c, &rec, every_ms, done); /* a last record without its blank line */
     *out = c->acts;
     return c->nacts;
+}
+
+void ct_dialogue_conn_trim(struct ct_dialogue_conn *c)
+{
+    /* The scratch arena's blocks go back to the allocator; the next call makes a new one. */
+    ct_arena_deinit(&c->scratch);
+    ct_arena_init(&c->scratch, 1 << 12);
+    c->nacts = 0;
 }
