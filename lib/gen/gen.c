@@ -329,11 +329,13 @@ static void conj_add(struct gen *g, struct gen_conj *c, const struct ct_node *s)
     } else {
         conj_push(g, c, s);
     }
-    /* `not: {}` and `not: true` reject everything. */
+    /* `not: true`, `not: {}` and a `not` with nothing but annotations reject everything. */
     const struct ct_node *nt = gkw(g, s, K_NOT);
+    const uint64_t annotations = KB(K_EXAMPLE) | KB(K_EXAMPLES) | KB(K_DEFAULT) | KB(K_READ_ONLY) |
+                                 KB(K_WRITE_ONLY) | KB(K_NULLABLE) | KB(K_DISCRIMINATOR);
     if (nt &&
         ((nt->kind == CT_BOOL && (nt->flags & CT_NF_TRUE)) ||
-         (nt->kind == CT_OBJECT && nt->len == 0)) &&
+         (nt->kind == CT_OBJECT && !(ct__gen_kwinfo(g, nt)->mask & ~annotations))) &&
         !c->contradiction) {
         c->contradiction = true;
         c->false_at = nt;
