@@ -29,7 +29,8 @@ const struct mockd_media_plan *answer_media(const struct mockd_resp_plan *rp)
 {
     if (!rp || !rp->nmedia) return NULL;
     for (unsigned i = 0; i < rp->nmedia; i++)
-        if (rp->media[i].json && rp->media[i].body) return &rp->media[i];
+        if (rp->media[i].json && (rp->media[i].body || rp->media[i].m->schema))
+            return &rp->media[i];
     return &rp->media[0];
 }
 
@@ -159,7 +160,7 @@ bool answer_spec(const struct mockd_app *app, const struct mockd_op_plan *p, str
 {
     const struct mockd_resp_plan *rp = answer_find_resp(p, status);
     const struct mockd_media_plan *mp = answer_media(rp);
-    const struct ct_node *body = mp ? mp->body : NULL;
+    const struct ct_node *body = mp ? mockd_media_body(app, mp) : NULL;
     if (example) {
         body = named_example(app, rp, example, &mp);
         if (!body) return false;

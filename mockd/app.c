@@ -111,6 +111,7 @@ static void plan_media_once(struct mockd_app *app, struct mockd_media_plan *mp,
                             enum ct_direction dir, bool is_response, struct ct_diags *diags)
 {
     struct ct_arena *arena = ct_docset_arena(app->ds);
+    mp->owner = app;
     mp->json = mockd_media_is_json(mp->m->type);
     mp->sse = !strncasecmp(mp->m->type, "text/event-stream", 17);
     mp->text = !mp->json && !strncasecmp(mp->m->type, "text/", 5);
@@ -149,7 +150,9 @@ static void plan_media_once(struct mockd_app *app, struct mockd_media_plan *mp,
         }
         ct_diags_deinit(&why);
     }
-    if (!mp->body && mp->m->schema && !mp->sse) {
+    /* Without an example the body is generated on first use (mockd_media_body): start-up
+     * stays fast on big specs. --check generates them all now, to report what cannot be. */
+    if (!mp->body && mp->m->schema && !mp->sse && app->cfg->check_only) {
         struct ct_gen_opts go = {.seed = app->cfg->seed, .direction = dir,
                                  .oas30 = app->oas->minor == 0, .prefer_examples = true};
         mp->body = ct_gen_instance(app->ds, mp->m->schema, &go, arena, diags);
@@ -285,6 +288,8 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
 {
     memset(app, 0, sizeof(*app));
     pthread_mutex_init(&app->render_lock, NULL);
+    pthread_mutex_init(&app->lazy_lock, NULL);
+    ct_arena_init(&app->lazy, 1 << 14);
     app->cfg = cfg;
     struct ct_diags diags;
     ct_diags_init(&diags);
@@ -346,6 +351,40 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
     return 0;
 }
 
+const struct ct_node *mockd_media_body(const struct mockd_app *capp,
+                                       const struct mockd_media_plan *cmp)
+{
+    const struct ct_node *b = __atomic_load_n(&cmp->body, __ATOMIC_ACQUIRE);
+    if (b || !cmp->m->schema || cmp->sse || __atomic_load_n(&cmp->gen_failed, __ATOMIC_ACQUIRE))
+        return b;
+    /* The plan and the arena are the app's mutable parts, under lazy_lock. */
+    struct mockd_app *app = (struct mockd_app *)capp;
+    struct mockd_media_plan *mp = (struct mockd_media_plan *)cmp;
+    pthread_mutex_lock(&app->lazy_lock);
+    if (!mp->body && !mp->gen_failed) {
+        struct ct_gen_opts go = {.seed = app->cfg->seed, .direction = CT_DIR_RESPONSE,
+                                 .oas30 = app->oas->minor == 0, .prefer_examples = true};
+        const struct ct_node *g = ct_gen_instance(app->ds, mp->m->schema, &go, &app->lazy, NULL);
+        if (g) {
+            struct ct_buf buf;
+            ct_buf_init(&buf, 0);
+            if (g->kind == CT_STRING && !mp->json)
+                ct_buf_add(&buf, g->u.str, g->len);
+            else
+                ct_json_emit(g, &buf, false);
+            mp->bytes = ct_arena_strndup(&app->lazy, buf.ptr ? buf.ptr : "", buf.len);
+            mp->len = buf.len;
+            ct_buf_deinit(&buf);
+            __atomic_store_n(&mp->body, g, __ATOMIC_RELEASE);
+        } else {
+            __atomic_store_n(&mp->gen_failed, true, __ATOMIC_RELEASE);
+        }
+    }
+    b = mp->body;
+    pthread_mutex_unlock(&app->lazy_lock);
+    return b;
+}
+
 const char *mockd_app_spec_text(const struct mockd_app *capp, bool yaml, size_t *len)
 {
     /* The rendering cache is the one mutable part of an app; the lock makes it safe. */
@@ -378,6 +417,8 @@ void mockd_app_free(struct mockd_app *app)
     ct_free(app->plans);
     mockd_jwt_free(app->jwt);
     pthread_mutex_destroy(&app->render_lock);
+    pthread_mutex_destroy(&app->lazy_lock);
+    ct_arena_deinit(&app->lazy);
     ct_free(app->spec_json);
     ct_free(app->spec_yaml);
     ct_docset_free(app->ds);

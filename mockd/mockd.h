@@ -60,7 +60,17 @@ struct mockd_media_plan {
     bool json;                        /* a JSON media type (application/json, +json) */
     bool text;                        /* text/plain and other text answers */
     bool sse;                         /* text/event-stream */
+    bool gen_failed;                  /* generation was tried and gave nothing */
+    struct mockd_app *owner;          /* the app the plan belongs to (for mockd_media_body) */
 };
+
+struct mockd_app;
+
+/** The default answer of a response media type: its example, else a body generated from its
+ * schema on first use (then kept, with its bytes). Thread-safe; NULL when there is none. Read
+ * `bytes`/`len` only after this returned non-NULL. */
+const struct ct_node *mockd_media_body(const struct mockd_app *app,
+                                       const struct mockd_media_plan *mp);
 
 struct mockd_resp_plan {
     const struct ct_oas_response *r;
@@ -98,6 +108,8 @@ struct mockd_app {
     char *spec_yaml;
     size_t spec_yaml_len;
     pthread_mutex_t render_lock;
+    pthread_mutex_t lazy_lock;   /* guards `lazy` and the first generation of a default body */
+    struct ct_arena lazy;        /* bodies generated on first use */
     unsigned nwarnings;          /* examples that failed their schema, and so on */
     struct mockd_layers *layers; /* test-double layers: state, overrides, faults, journal */
     struct ct_asyncapi *asyncapi;      /* NULL without --asyncapi */

@@ -364,10 +364,11 @@ static const struct mockd_resp_plan *find_resp(const struct mockd_op_plan *p, un
     return NULL;
 }
 
-static const struct mockd_media_plan *json_media(const struct mockd_resp_plan *rp)
+static const struct mockd_media_plan *json_media(const struct mockd_app *app,
+                                                 const struct mockd_resp_plan *rp)
 {
     for (unsigned i = 0; rp && i < rp->nmedia; i++)
-        if (rp->media[i].json && rp->media[i].body)
+        if (rp->media[i].json && mockd_media_body(app, &rp->media[i]))
             return &rp->media[i];
     return NULL;
 }
@@ -438,15 +439,16 @@ static void error_answer(const struct mockd_app *app, const struct mockd_op_plan
                          const char *codes, const char *message, const struct problems *ps)
 {
     const struct mockd_resp_plan *rp = find_resp(p, status);
-    const struct mockd_media_plan *mp = json_media(rp);
+    const struct mockd_media_plan *mp = json_media(app, rp);
     resp->status = status;
     char first[64];
     size_t fl = strcspn(codes, ",");
     snprintf(first, sizeof(first), "%.*s", (int)fl, codes);
-    if (mp && mp->body && mp->body->kind == CT_OBJECT && mp->schema) {
+    const struct ct_node *dflt = mp ? mockd_media_body(app, mp) : NULL;
+    if (dflt && dflt->kind == CT_OBJECT && mp->schema) {
         struct ct_arena *a = req->arena;
         const struct ct_node *sch = mp->m->schema;
-        const struct ct_node *base = mp->body;
+        const struct ct_node *base = dflt;
         if (declares(app, base, sch, "message"))
             base = n_set(a, base, "message", n_str(a, message));
         else if (declares(app, base, sch, "detail"))
@@ -497,7 +499,7 @@ static void error_answer(const struct mockd_app *app, const struct mockd_op_plan
         if (!chosen && ct_schema_validate_opts(mp->schema, tl()->vctx, base, &vo, NULL))
             chosen = base;
         if (!chosen)
-            chosen = mp->body;
+            chosen = dflt;
         set_body_node(req, resp, chosen, mp->m->type);
         declared_headers(app, req, resp, rp);
         return;
@@ -1425,7 +1427,7 @@ static void handle(const struct mockd_app *app, struct mockd_req *req, struct mo
                      NULL);
         return;
     }
-    const struct ct_node *answer = mp->body;
+    const struct ct_node *answer = mockd_media_body(app, mp);
     if (pf.example) {
         const struct ct_node *exs = mp->m->examples;
         const struct ct_node *ex = exs ? ct_obj_getn(exs, pf.example, pf.example_len) : NULL;
@@ -1471,7 +1473,7 @@ static void handle(const struct mockd_app *app, struct mockd_req *req, struct mo
             sse_answer(app, mp, answer, req, resp);
         return;
     }
-    if (answer == mp->body && mp->bytes) {
+    if (answer && answer == mp->body && mp->bytes) {
         resp->body = mp->bytes;
         resp->body_len = mp->len;
         resp->content_type = mp->m->type;

@@ -126,7 +126,7 @@ static const struct ct_node *default_body(const struct mockd_op_plan *p,
         if (rp->media[i].json) mp = &rp->media[i];
     *rp_out = rp;
     *mp_out = mp;
-    return mp ? mp->body : NULL;
+    return mp ? mockd_media_body(mp->owner, mp) : NULL;
 }
 
 /* Breadth-first search, depth <= 3, through objects (and the first item of arrays when
@@ -368,8 +368,8 @@ struct state_model *state_model_new(const struct mockd_app *app, struct ct_diags
         if (!keep && r->ops[R_LIST] >= 0 && r->ops[R_CREATE] >= 0) {
             const struct op_info *li = &sm->ops[r->ops[R_LIST]];
             const char *lp;
-            bfs(a, li->mp->body, is_object_array, NULL, &lp);
-            const struct ct_node *arr = ct_pointer_get(li->mp->body, lp, strlen(lp), false);
+            bfs(a, mockd_media_body(li->mp->owner, li->mp), is_object_array, NULL, &lp);
+            const struct ct_node *arr = ct_pointer_get(mockd_media_body(li->mp->owner, li->mp), lp, strlen(lp), false);
             keep = arr && arr->len && ct_obj_get(arr->u.items[0], "id");
         }
         if (!keep) {
@@ -384,13 +384,13 @@ struct state_model *state_model_new(const struct mockd_app *app, struct ct_diags
         int sample_op = r->ops[R_READ] >= 0 ? r->ops[R_READ] : r->ops[R_CREATE];
         if (sample_op >= 0) {
             const struct op_info *oi = &sm->ops[sample_op];
-            const struct ct_node *body = oi->mp ? oi->mp->body : NULL;
+            const struct ct_node *body = oi->mp ? mockd_media_body(oi->mp->owner, oi->mp) : NULL;
             const char *ptr;
             if (params[ri] && bfs(a, body, has_key, params[ri], &ptr)) r->id_field = params[ri];
         }
         if (r->ops[R_LIST] >= 0) {
             const struct op_info *oi = &sm->ops[r->ops[R_LIST]];
-            const struct ct_node *body = oi->mp->body;
+            const struct ct_node *body = mockd_media_body(oi->mp->owner, oi->mp);
             bfs(a, body, is_object_array, NULL, &r->list_ptr);
             const struct ct_node *arr =
                 ct_pointer_get(body, r->list_ptr, strlen(r->list_ptr), false);
@@ -403,7 +403,7 @@ struct state_model *state_model_new(const struct mockd_app *app, struct ct_diags
         for (int k = R_CREATE; k < R_COUNT; k++) {
             if (r->ops[k] < 0) continue;
             struct op_info *oi = &sm->ops[r->ops[k]];
-            const struct ct_node *body = oi->mp ? oi->mp->body : NULL;
+            const struct ct_node *body = oi->mp ? mockd_media_body(oi->mp->owner, oi->mp) : NULL;
             const char *ptr = NULL;
             if (body && bfs(a, body, has_key, r->id_field, &ptr))
                 oi->item_ptr = ptr;
@@ -435,7 +435,7 @@ struct state_model *state_model_new(const struct mockd_app *app, struct ct_diags
             tmpl_id = ct_obj_get(r->seed[0], r->id_field);
         else if (sample_op >= 0 && sm->ops[sample_op].item_ptr && sm->ops[sample_op].mp) {
             const struct op_info *oi = &sm->ops[sample_op];
-            sample = ct_pointer_get(oi->mp->body, oi->item_ptr, strlen(oi->item_ptr), false);
+            sample = ct_pointer_get(mockd_media_body(oi->mp->owner, oi->mp), oi->item_ptr, strlen(oi->item_ptr), false);
             tmpl_id = ct_obj_get(sample, r->id_field);
         }
         if (tmpl_id && tmpl_id->kind == CT_NUMBER)
@@ -701,7 +701,7 @@ static void send(const struct mockd_app *app, struct mockd_req *req, struct mock
                  const struct op_info *oi, const struct ct_node *body)
 {
     const char *warning;
-    body = fit(req->arena, oi->mp, body, oi->mp->body, &warning);
+    body = fit(req->arena, oi->mp, body, mockd_media_body(oi->mp->owner, oi->mp), &warning);
     resp->status = oi->rp->code ? oi->rp->code : oi->rp->klass ? oi->rp->klass * 100 : 200;
     answer_declared_headers(app, req, resp, oi->rp);
     answer_body_node(req, resp, body,
@@ -718,7 +718,7 @@ static void send(const struct mockd_app *app, struct mockd_req *req, struct mock
 static const struct ct_node *render(struct ct_arena *a, const struct op_info *oi,
                                     const struct ct_node *item)
 {
-    const struct ct_node *body = oi->mp ? oi->mp->body : NULL;
+    const struct ct_node *body = oi->mp ? mockd_media_body(oi->mp->owner, oi->mp) : NULL;
     if (!oi->item_ptr) return body;
     return jx_set_at(a, body, oi->item_ptr, item);
 }
@@ -731,7 +731,7 @@ static void refuse(const struct mockd_app *app, const struct mockd_op_plan *p,
     struct ct_arena *a = req->arena;
     const struct mockd_resp_plan *rp = answer_find_resp(p, status);
     const struct mockd_media_plan *mp = answer_media(rp);
-    const struct ct_node *body = mp ? mp->body : NULL;
+    const struct ct_node *body = mp ? mockd_media_body(mp->owner, mp) : NULL;
     if (!rp || !mp || !mp->json || !body || body->kind != CT_OBJECT) {
         answer_spec(app, p, req, resp, status, NULL, message);
         resp->source = "state";
@@ -809,7 +809,7 @@ static bool if_match_fails(struct state_model *sm, const struct resource *r, str
     const struct op_info *ri = &sm->ops[r->ops[R_READ]];
     const char *warning;
     const struct ct_node *body =
-        fit(req->arena, ri->mp, render(req->arena, ri, item), ri->mp->body, &warning);
+        fit(req->arena, ri->mp, render(req->arena, ri, item), mockd_media_body(ri->mp->owner, ri->mp), &warning);
     size_t len;
     char *bytes = jx_emit(req->arena, body, &len);
     const char *etag = cache_etag(req->arena, bytes, len);
@@ -1082,7 +1082,7 @@ static void do_list(struct mockd_layers *l, const struct resource *r, const stru
     struct ct_node **slice = ct_arena_alloc(a, (size_t)(to - from + 1) * sizeof(*slice));
     for (long long i = from; i < to; i++)
         slice[i - from] = (struct ct_node *)items[i];
-    const struct ct_node *body = oi->mp->body;
+    const struct ct_node *body = mockd_media_body(oi->mp->owner, oi->mp);
     body = jx_set_at(a, body, r->list_ptr, jx_array(a, slice, (uint32_t)(to - from)));
     if (r->meta_ptr) {
         const struct ct_node *meta = ct_pointer_get(body, r->meta_ptr, strlen(r->meta_ptr), false);
@@ -1105,7 +1105,7 @@ bool state_answer(struct mockd_layers *l, const struct mockd_op_plan *p,
     size_t opi = (size_t)(p - app->plans);
     const struct op_info *oi = &sm->ops[opi];
     if (oi->res < 0 || !oi->rp) return false;
-    if (oi->role != R_DELETE && (!oi->mp || !oi->mp->json || !oi->mp->body)) return false;
+    if (oi->role != R_DELETE && (!oi->mp || !oi->mp->json || !mockd_media_body(oi->mp->owner, oi->mp))) return false;
     /* A client asking for a particular example or status wants the spec's answer. */
     const char *prefer = mockd_req_header(req, "Prefer");
     if (prefer && (strstr(prefer, "example=") || strstr(prefer, "code="))) return false;
@@ -1140,7 +1140,7 @@ bool state_answer(struct mockd_layers *l, const struct mockd_op_plan *p,
         }
         const struct ct_node *base = NULL;
         if (oi->item_ptr)
-            base = ct_pointer_get(oi->mp->body, oi->item_ptr, strlen(oi->item_ptr), false);
+            base = ct_pointer_get(mockd_media_body(oi->mp->owner, oi->mp), oi->item_ptr, strlen(oi->item_ptr), false);
         if (!base && r->nseed) base = r->seed[0];
         const struct ct_node *n =
             base && base->kind == CT_OBJECT ? base : jx_set(a, NULL, "", NULL);
@@ -1156,7 +1156,7 @@ bool state_answer(struct mockd_layers *l, const struct mockd_op_plan *p,
         if (ct_obj_get(n, "version") && ct_obj_get(n, "version")->kind == CT_NUMBER)
             n = jx_set(a, n, "version", jx_int(a, 1));
         const char *warning;
-        const struct ct_node *shown = fit(a, oi->mp, render(a, oi, n), oi->mp->body, &warning);
+        const struct ct_node *shown = fit(a, oi->mp, render(a, oi, n), mockd_media_body(oi->mp->owner, oi->mp), &warning);
         /* Keep the item as the answer shows it (without what the schema refused). */
         if (oi->item_ptr) {
             const struct ct_node *kept =
@@ -1227,12 +1227,12 @@ bool state_answer(struct mockd_layers *l, const struct mockd_op_plan *p,
             break;
         }
         item_remove(c, it);
-        if (oi->rp->code == 204 || !oi->mp || !oi->mp->json || !oi->mp->body) {
+        if (oi->rp->code == 204 || !oi->mp || !oi->mp->json || !mockd_media_body(oi->mp->owner, oi->mp)) {
             resp->status = oi->rp->code ? oi->rp->code : 204;
             answer_declared_headers(app, req, resp, oi->rp);
             resp->source = "state";
         } else {
-            send(app, req, resp, oi, oi->item_ptr ? render(a, oi, item) : oi->mp->body);
+            send(app, req, resp, oi, oi->item_ptr ? render(a, oi, item) : mockd_media_body(oi->mp->owner, oi->mp));
         }
         break;
     }
