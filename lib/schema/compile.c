@@ -820,14 +820,6 @@ static bool subs_array(struct ct_schema_set *set, const struct ct_member *m,
     return true;
 }
 
-static uint32_t fnv(const char *s, size_t len)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
 static struct ct_regex *regex_add(struct ct_schema_set *set, const struct ct_node *pat)
 {
     struct ct_regex *re = ct_arena_zalloc(&set->arena, sizeof(*re));
@@ -1231,7 +1223,7 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
                     struct ct_prop *p = &pr->props[i];
                     p->name = pmm->key->u.str;
                     p->len = pmm->key->len;
-                    p->hash = fnv(p->name, p->len);
+                    p->hash = ct__key_hash(p->name, p->len);
                     if (want_schema(set, pmm))
                         p->sub = sub(set, pmm->val, n);
                     uint32_t j = p->hash & pr->tmask;

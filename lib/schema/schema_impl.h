@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Type bits for `type` (and nullable). INTEGER is a subset of NUMBER. */
 enum {
@@ -273,3 +274,22 @@ const struct ct_schema_opts *ct__schema_opts(const struct ct_schema *s);
 struct ct_docset *ct__schema_docset(const struct ct_schema *s);
 /** JSON Pointer of a compiled node inside its document ("" for the root). Borrowed. */
 const char *ct__snode_ptr(const struct ct_schema *s, const struct ct_snode *sn);
+
+/* --- inline definitions ------------------------------------------------------------------- */
+
+/** Hash of a property name for the compiled `properties` tables: the first and last eight bytes
+ * (or all of a shorter name) and the length, mixed. Cheaper than a byte loop on the hot path. */
+static inline uint32_t ct__key_hash(const char *s, size_t n)
+{
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+    } else {
+        memcpy(&a, s, n);
+    }
+    uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)n;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return (uint32_t)(h >> 32);
+}

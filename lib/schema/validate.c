@@ -339,9 +339,7 @@ static bool v_props(struct ct_vctx *c, const struct ct_snode *s, const struct ct
         uint32_t kl = m->key->len;
         bool matched = false;
         if (p->nprops) {
-            uint32_t h = 2166136261u;
-            for (uint32_t j = 0; j < kl; j++)
-                h = (h ^ (unsigned char)k[j]) * 16777619u;
+            uint32_t h = ct__key_hash(k, kl);
             for (uint32_t j = h & p->tmask; p->table[j]; j = (j + 1) & p->tmask) {
                 const struct ct_prop *pp = &p->props[p->table[j] - 1];
                 if (pp->hash != h || pp->len != kl || memcmp(pp->name, k, kl))
