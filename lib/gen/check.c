@@ -127,9 +127,11 @@ static bool check_string(struct gen *g, const struct ct_node *x, const struct ct
     if (v && n < count_kw(v, 0)) return fail(g, v, "string is shorter than minLength");
     if ((v = gkw(g, s, K_MAX_LENGTH)) && v->kind == CT_NUMBER && n > count_kw(v, UINT64_MAX))
         return fail(g, v, "string is longer than maxLength");
-    if ((v = gkw(g, s, K_PATTERN)) && v->kind == CT_STRING &&
-        ct__gen_re_search(g->re, v->u.str, v->len, x->u.str, x->len) == 0)
-        return fail(g, v, "'%.40s' does not match pattern '%s'", x->u.str, v->u.str);
+    if ((v = gkw(g, s, K_PATTERN)) && v->kind == CT_STRING) {
+        int rc = ct__gen_re_search(g->re, v->u.str, v->len, x->u.str, x->len);
+        if (rc == 0 || rc == -2) /* -2: PCRE2 gave up, and so does the validator */
+            return fail(g, v, "'%.40s' does not match pattern '%s'", x->u.str, v->u.str);
+    }
     if ((v = gkw(g, s, K_FORMAT)) && v->kind == CT_STRING &&
         ct_format_check(v->u.str, x->u.str, x->len) == 0)
         return fail(g, v, "'%.40s' is not a valid '%s'", x->u.str, v->u.str);

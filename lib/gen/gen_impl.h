@@ -264,6 +264,8 @@ void ct__gen_check_reset(struct gen *g);
 /* --- pcre.c ----------------------------------------------------------------------------- */
 
 /** Does `s` contain a match of the pattern (ECMAScript semantics as far as PCRE2 gives them)?
- * 1 yes, 0 no, -1 the pattern cannot be compiled here (unknown: callers treat it as a pass). */
+ * 1 yes, 0 no, -1 the pattern cannot be compiled here (unknown: callers treat it as a pass),
+ * -2 the match gave up (backtracking limit): the validator gives up too and reports the
+ * string as invalid, so callers treat it as no match. */
 int ct__gen_re_search(struct ct_gen_cache *cache, const char *pat, size_t plen, const char *s,
                       size_t len);

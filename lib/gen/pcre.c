@@ -134,14 +134,12 @@ static char *ecma_to_pcre(const char *pat, size_t plen, size_t *olen)
             } else {
                 in_class = true;
                 ct_buf_addc(&b, ch);
-                if (i + 1 < plen && pat[i + 1] == '^')
-                    ct_buf_addc(&b, pat[++i]);
+                if (i + 1 < plen && pat[i + 1] == '^') ct_buf_addc(&b, pat[++i]);
             }
         } else if (in_class && ch == '[') {
             ct_buf_adds(&b, "\\[");
         } else {
-            if (in_class && ch == ']')
-                in_class = false;
+            if (in_class && ch == ']') in_class = false;
             ct_buf_addc(&b, ch);
         }
     }
@@ -197,5 +195,5 @@ int ct__gen_re_search(struct ct_gen_cache *c, const char *pat, size_t plen, cons
     int rc = pcre2_match(e->code, (PCRE2_SPTR)s, len, 0, 0, c->md, c->mctx);
     if (rc >= 0) return 1;
     if (rc == PCRE2_ERROR_NOMATCH) return 0;
-    return -1; /* invalid UTF-8 in the subject, match limit: unknown */
+    return -2; /* the match limit, or invalid UTF-8 in the subject: not a match */
 }

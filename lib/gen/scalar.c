@@ -828,8 +828,11 @@ static bool str_ok(struct gen *g, const struct strcons *sc, const char *s, size_
 {
     uint64_t n = ct__gen_utf8_len(s, len);
     if (n < sc->minlen || n > sc->maxlen) return false;
-    for (unsigned i = 0; i < sc->npat; i++)
-        if (ct__gen_re_search(g->re, sc->pat[i]->u.str, sc->pat[i]->len, s, len) == 0) return false;
+    for (unsigned i = 0; i < sc->npat; i++) {
+        /* No match, or PCRE2 gave up (so would the validator). */
+        int rc = ct__gen_re_search(g->re, sc->pat[i]->u.str, sc->pat[i]->len, s, len);
+        if (rc == 0 || rc == -2) return false;
+    }
     if (sc->format && ct_format_check(sc->format, s, len) == 0) return false;
     return true;
 }
