@@ -117,7 +117,7 @@ void journal_stats(struct journal *j, uint64_t *count, uint64_t *dropped, uint64
 
 static void push(struct journal *j, struct jentry *e)
 {
-    e->bytes = e->arena.total + sizeof(*e);
+    e->bytes += e->arena.total + sizeof(*e); /* plus inline strings counted by the caller */
     pthread_mutex_lock(&j->lock);
     e->id = j->next_id++;
     while (j->count && (j->count == j->cap || j->bytes + e->bytes > j->max_bytes))
@@ -228,19 +228,31 @@ void journal_add_ws(struct journal *j, const char *path, const char *session, bo
                     const char *data, size_t len, bool text)
 {
     if (!j || !j->cap) return;
-    struct jentry *e = ct_xcalloc(1, sizeof(*e));
-    ct_arena_init(&e->arena, 1024);
-    struct ct_arena *a = &e->arena;
+    /* One allocation per frame: the entry and its strings together (frames are many and small;
+     * the arena stays empty, so entry_free's deinit is a no-op). */
+    size_t kept = keep(data, len, j->max_body);
+    size_t pl = path ? strlen(path) : 0, sl = session ? strlen(session) : 0;
+    struct jentry *e = ct_xcalloc(1, sizeof(*e) + pl + 1 + sl + 1 + kept + 1);
+    char *p = (char *)(e + 1);
     e->ws = true;
     e->t_ms = layers_wall_ms();
     e->method = "WS";
-    e->path = ct_arena_strdup(a, path ? path : "");
-    e->session = dup_or_null(a, session);
+    memcpy(p, path ? path : "", pl);
+    e->path = p;
+    p += pl + 1;
+    if (session) {
+        memcpy(p, session, sl);
+        e->session = p;
+    }
+    p += sl + 1;
     e->from_client = from_client;
     e->text = text;
     e->qbody_full = len;
-    e->qbody_len = keep(data, len, j->max_body);
-    e->qbody = ct_arena_strndup(a, data ? data : "", e->qbody_len);
+    e->qbody_len = kept;
+    if (kept)
+        memcpy(p, data, kept);
+    e->qbody = p;
+    e->bytes = pl + 1 + sl + 1 + kept + 1;
     push(j, e);
 }
 
