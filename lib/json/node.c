@@ -40,9 +40,10 @@ static uint32_t *index_table(const struct ct_node *obj)
     return (uint32_t *)(void *)(obj->u.members + obj->len);
 }
 
-static bool key_eq(const struct ct_node *k, const char *s, size_t n)
+static inline bool key_eq(const struct ct_node *k, const char *s, size_t n)
 {
-    return k->len == n && memcmp(k->u.str, s, n) == 0;
+    /* Length and first byte first: most keys differ there, and memcmp is a call. */
+    return k->len == n && (n == 0 || (k->u.str[0] == s[0] && memcmp(k->u.str, s, n) == 0));
 }
 
 long ct__obj_finish(struct ct_node *obj, long *first)
@@ -82,17 +83,17 @@ struct ct_node *ct_obj_getn(const struct ct_node *obj, const char *key, size_t k
     if (!obj || obj->kind != CT_OBJECT)
         return NULL;
     const struct ct_member *m = obj->u.members;
-    if (obj->flags & CT_NF_INDEXED) {
-        uint32_t mask = index_cap(obj->len) - 1;
-        const uint32_t *t = index_table(obj);
-        for (uint32_t h = key_hash(key, keylen) & mask; t[h]; h = (h + 1) & mask)
-            if (key_eq(m[t[h] - 1].key, key, keylen))
-                return m[t[h] - 1].val;
+    if (!(obj->flags & CT_NF_INDEXED)) {
+        for (uint32_t i = 0; i < obj->len; i++)
+            if (key_eq(m[i].key, key, keylen))
+                return m[i].val;
         return NULL;
     }
-    for (uint32_t i = 0; i < obj->len; i++)
-        if (m[i].key->len == keylen && memcmp(m[i].key->u.str, key, keylen) == 0)
-            return m[i].val;
+    uint32_t mask = index_cap(obj->len) - 1;
+    const uint32_t *t = index_table(obj);
+    for (uint32_t h = key_hash(key, keylen) & mask; t[h]; h = (h + 1) & mask)
+        if (key_eq(m[t[h] - 1].key, key, keylen))
+            return m[t[h] - 1].val;
     return NULL;
 }
 

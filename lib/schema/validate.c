@@ -342,7 +342,8 @@ static bool v_props(struct ct_vctx *c, const struct ct_snode *s, const struct ct
             uint32_t h = ct__key_hash(k, kl);
             for (uint32_t j = h & p->tmask; p->table[j]; j = (j + 1) & p->tmask) {
                 const struct ct_prop *pp = &p->props[p->table[j] - 1];
-                if (pp->hash != h || pp->len != kl || memcmp(pp->name, k, kl))
+                if (pp->hash != h || pp->len != kl || (kl && pp->name[0] != k[0]) ||
+                    memcmp(pp->name, k, kl))
                     continue;
                 matched = true;
                 /* The key is pushed first so that a read-only or write-only error
