@@ -318,6 +318,7 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
     ct_free(memo_tab);
     memo_tab = NULL;
     memo_cap = memo_n = 0;
+    ct_schema_set_trim(app->schemas);
     if (cfg->asyncapi_path) {
         app->asyncapi = ct_asyncapi_load(app->ds, cfg->asyncapi_path, NULL, &diags);
         if (app->asyncapi && cfg->dialogue_paths)

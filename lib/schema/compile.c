@@ -518,9 +518,17 @@ static void pidx_walk(struct pindex *px, size_t *n, const struct ct_node *cur, u
         return;
     if (cur->kind == CT_OBJECT) {
         for (uint32_t i = 0; i < cur->len; i++) {
+            const struct ct_node *k = cur->u.members[i].key;
             const struct ct_node *v = cur->u.members[i].val;
+            /* Literal data holds no schema: examples, defaults, enums, constants and extensions
+             * are not indexed (they are most of a big spec's nodes). */
+            const char *ks = k->u.str;
+            if ((ks[0] == 'x' && ks[1] == '-') || !strcmp(ks, "example") ||
+                !strcmp(ks, "default") || !strcmp(ks, "enum") || !strcmp(ks, "const") ||
+                (!strcmp(ks, "examples") && v->kind == CT_ARRAY))
+                continue;
             if (v->kind == CT_OBJECT || v->kind == CT_ARRAY || v->kind == CT_BOOL) {
-                pidx_put(px, n, v, cur, cur->u.members[i].key, 0);
+                pidx_put(px, n, v, cur, k, 0);
                 pidx_walk(px, n, v, depth + 1);
             }
         }
@@ -1579,6 +1587,15 @@ const struct ct_schema *ct_schema_set_get(struct ct_schema_set *set, const struc
                             sizeof(*set->schemas));
     set->schemas[set->nschemas++] = s;
     return s;
+}
+
+void ct_schema_set_trim(struct ct_schema_set *set)
+{
+    for (size_t i = 0; i < set->npidx; i++)
+        ct_free(set->pidx[i].tab);
+    ct_free(set->pidx);
+    set->pidx = NULL;
+    set->npidx = set->cappidx = 0;
 }
 
 struct ct_schema *ct_schema_compile(struct ct_docset *ds, const struct ct_node *schema,

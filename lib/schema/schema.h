@@ -71,6 +71,10 @@ struct ct_schema_set;
 struct ct_schema_set *ct_schema_set_new(struct ct_docset *ds, const struct ct_schema_opts *opts);
 void ct_schema_set_free(struct ct_schema_set *set);
 
+/** Free what only compiling needs (the documents' parent indexes, rebuilt if ever needed
+ * again): call after the last ct_schema_set_get of a load to give the memory back. */
+void ct_schema_set_trim(struct ct_schema_set *set);
+
 /** The compiled form of `node` (a schema object or boolean inside a document of the set's
  * docset), compiling it and everything it references on first use. Returns NULL when the schema
  * is broken, with located diagnostics (CT_E_SCHEMA, CT_E_REF) in `diags`. Borrowed: valid
