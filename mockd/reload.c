@@ -334,9 +334,10 @@ static void *watch_main(void *arg)
             /* Act once the files have stopped changing for one interval. */
             if (changed && now == pending) {
                 mockd_reload_now(NULL);
-                pthread_mutex_lock(&h->reloading);
-                known = signature(h); /* the new version may reach other files */
-                pthread_mutex_unlock(&h->reloading);
+                /* What we loaded is what `pending` describes. Taking the signature after the
+                 * reload would hide an edit made while it ran; with this one, such an edit
+                 * (or a new version that reaches other files) is seen at the next tick. */
+                known = pending;
                 changed = false;
             } else {
                 changed = true;
