@@ -385,7 +385,8 @@ static bool check_discriminator(struct gen *g, const struct ct_node *x, const st
                                 const struct ct_node *disc, const struct ct_node *alts)
 {
     const char *pn = ct_obj_str(disc, "propertyName");
-    if (x->kind != CT_OBJECT) return true;
+    if (x->kind != CT_OBJECT) /* as the validator: only an object can name its schema */
+        return fail(g, disc, "expected an object with discriminator property '%s'", pn);
     const struct ct_node *v = ct_obj_get(x, pn);
     if (!v || v->kind != CT_STRING)
         return fail(g, disc, "discriminator property '%s' is missing or not a string", pn);

@@ -348,8 +348,11 @@ static void conj_add(struct gen *g, struct gen_conj *c, const struct ct_node *s)
 
 /* ===================================================================== synthetic schemas == */
 
-/* {"properties": {name: {"enum": [value]}}, "required": [name]}: forces a discriminator. */
-static const struct ct_node *force_prop(struct gen *g, const char *name, const char *value)
+/* {"properties": {name: {"enum": [value]}}, "required": [name]} and, with `object`,
+ * "type": "object" (a discriminator with oneOf/anyOf only accepts objects): forces a
+ * discriminator. */
+static const struct ct_node *force_prop(struct gen *g, const char *name, const char *value,
+                                        bool object)
 {
     struct ct_arena *a = &g->tmp;
     struct ct_node *arr = new_node(a, CT_ARRAY);
@@ -368,11 +371,15 @@ static const struct ct_node *force_prop(struct gen *g, const char *name, const c
     req->len = 1;
     req->u.items = ct_arena_alloc(a, sizeof(*req->u.items));
     req->u.items[0] = str_in(a, name, strlen(name));
-    struct ct_node *s = obj_in(a, 2);
+    struct ct_node *s = obj_in(a, object ? 3 : 2);
     s->u.members[0].key = str_in(a, "properties", 10);
     s->u.members[0].val = props;
     s->u.members[1].key = str_in(a, "required", 8);
     s->u.members[1].val = req;
+    if (object) {
+        s->u.members[2].key = str_in(a, "type", 4);
+        s->u.members[2].val = str_in(a, "object", 6);
+    }
     obj_finish(s);
     return s;
 }
@@ -1271,7 +1278,7 @@ static void annotate_discriminator(struct gen *g, struct gen_conj *c, const stru
         g->ck_quiet--;
         if (!ok) return;
     }
-    conj_push(g, c, force_prop(g, pn, value));
+    conj_push(g, c, force_prop(g, pn, value, false));
 }
 
 /* Expand oneOf/anyOf/if of every schema in the conjunction (branches may bring more). */
@@ -1304,7 +1311,7 @@ static bool expand(struct gen *g, struct gen_conj *c, struct choices *ch, bool m
                 return false;
             }
             conj_add(g, c, alts->u.items[k]);
-            if (discriminated && dv) conj_push(g, c, force_prop(g, pn, dv));
+            if (discriminated && dv) conj_push(g, c, force_prop(g, pn, dv, true));
             if (ch->n < 16)
                 ch->v[ch->n++] = (struct choice){which == 0 ? CHOICE_ONEOF : CHOICE_ANYOF, s, alts,
                                                  (uint32_t)k, discriminated};
@@ -1420,7 +1427,11 @@ static struct ct_node *gen_enum(struct gen *g, const struct gen_conj *c, const s
         g->ck_quiet--;
         if (ok) return ct__gen_copy(g, v);
     }
-    ct__gen_fail(g, at, "no enum value satisfies the other keywords");
+    if (at && !at->src) /* the synthetic schema that forces a discriminator value */
+        ct__gen_fail(g, at, "the discriminator value '%s' does not satisfy the property's schema",
+                     list->u.items[0]->kind == CT_STRING ? list->u.items[0]->u.str : "?");
+    else
+        ct__gen_fail(g, at, "no enum value satisfies the other keywords");
     return NULL;
 }
 
@@ -1657,7 +1668,8 @@ struct ct_node *ct_gen_instance(struct ct_docset *ds, const struct ct_node *sche
             ct_diags_add(diags, CT_SEV_ERROR, CT_E_SCHEMA, NULL, 0, 0,
                          "no schema to generate from");
         } else {
-            const struct ct_node *at = fail_at ? fail_at : schema;
+            /* Synthetic schemas (a forced discriminator) have no source: name the schema then. */
+            const struct ct_node *at = fail_at && fail_at->src ? fail_at : schema;
             struct ct_diag *d = ct_diags_add(diags, CT_SEV_ERROR, CT_E_SCHEMA, at->src, at->line,
                                              at->col, "cannot generate an instance: %s",
                                              fail_msg[0] ? fail_msg : "no valid value found");
