@@ -53,13 +53,21 @@ struct ct_diag *ct_diags_add(struct ct_diags *d, enum ct_sev sev, int code,
                              const struct ct_source *src, uint32_t line, uint32_t col,
                              const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    struct ct_diag *g = ct_diags_addv(d, sev, code, src, line, col, fmt, ap);
+    va_end(ap);
+    return g;
+}
+
+struct ct_diag *ct_diags_addv(struct ct_diags *d, enum ct_sev sev, int code,
+                              const struct ct_source *src, uint32_t line, uint32_t col,
+                              const char *fmt, va_list ap)
+{
     if (!d)
         return NULL; /* callers that do not want diagnostics pass no sink */
     /* The same problem reached twice (a broken $ref met by two walks) is reported once. */
-    va_list ap;
-    va_start(ap, fmt);
     char *msg = vfmt(fmt, ap);
-    va_end(ap);
     for (size_t i = d->n > 32 ? d->n - 32 : 0; i < d->n; i++) {
         const struct ct_diag *o = &d->v[i];
         if (o->src == src && o->line == line && o->col == col && o->code == code &&

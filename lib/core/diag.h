@@ -7,6 +7,7 @@
 
 #include "buf.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +50,10 @@ void ct_diags_clear(struct ct_diags *d);
 struct ct_diag *ct_diags_add(struct ct_diags *d, enum ct_sev sev, int code,
                              const struct ct_source *src, uint32_t line, uint32_t col,
                              const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/** ct_diags_add with a va_list. */
+struct ct_diag *ct_diags_addv(struct ct_diags *d, enum ct_sev sev, int code,
+                              const struct ct_source *src, uint32_t line, uint32_t col,
+                              const char *fmt, va_list ap) __attribute__((format(printf, 7, 0)));
 /** Set the hint of a diagnostic (printf style); diag may be NULL. */
 void ct_diag_set_hint(struct ct_diag *diag, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

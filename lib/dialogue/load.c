@@ -33,13 +33,11 @@ static struct ct_diag *err_at(struct loader *L, const struct ct_node *n, const c
 
 static struct ct_diag *err_at(struct loader *L, const struct ct_node *n, const char *fmt, ...)
 {
-    char msg[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    struct ct_diag *g = ct_diag_atv(L->diags, CT_SEV_ERROR, CT__E_DIALOGUE, n, fmt, ap);
     va_end(ap);
-    return ct_diags_add(L->diags, CT_SEV_ERROR, CT__E_DIALOGUE, n ? n->src : NULL,
-                        n ? n->line : 0, n ? n->col : 0, "%s", msg);
+    return g;
 }
 
 static struct ct_diag *warn_at(struct loader *L, const struct ct_node *n, const char *fmt, ...)
@@ -47,13 +45,11 @@ static struct ct_diag *warn_at(struct loader *L, const struct ct_node *n, const 
 
 static struct ct_diag *warn_at(struct loader *L, const struct ct_node *n, const char *fmt, ...)
 {
-    char msg[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    struct ct_diag *g = ct_diag_atv(L->diags, CT_SEV_WARNING, CT__E_DIALOGUE, n, fmt, ap);
     va_end(ap);
-    return ct_diags_add(L->diags, CT_SEV_WARNING, CT__E_DIALOGUE, n ? n->src : NULL,
-                        n ? n->line : 0, n ? n->col : 0, "%s", msg);
+    return g;
 }
 
 static const struct ct_member *member(const struct ct_node *obj, const char *key)

@@ -97,6 +97,23 @@ struct ct_node *ct_obj_getn(const struct ct_node *obj, const char *key, size_t k
     return NULL;
 }
 
+struct ct_diag *ct_diag_atv(struct ct_diags *d, enum ct_sev sev, int code,
+                            const struct ct_node *at, const char *fmt, va_list ap)
+{
+    return ct_diags_addv(d, sev, code, at ? at->src : NULL, at ? at->line : 0, at ? at->col : 0,
+                         fmt, ap);
+}
+
+struct ct_diag *ct_diag_at(struct ct_diags *d, enum ct_sev sev, int code,
+                           const struct ct_node *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    struct ct_diag *g = ct_diag_atv(d, sev, code, at, fmt, ap);
+    va_end(ap);
+    return g;
+}
+
 struct ct_node *ct_obj_get(const struct ct_node *obj, const char *key)
 {
     return ct_obj_getn(obj, key, strlen(key));

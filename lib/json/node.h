@@ -80,6 +80,14 @@ size_t ct__obj_members_size(uint32_t n);
  * repeated key. Returns the index of the repeat and sets *first to the earlier one, or -1. */
 long ct__obj_finish(struct ct_node *obj, long *first);
 
+/** A diagnostic located at node `at` (its source, line and column; none when NULL). */
+struct ct_diag *ct_diag_at(struct ct_diags *d, enum ct_sev sev, int code,
+                           const struct ct_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+struct ct_diag *ct_diag_atv(struct ct_diags *d, enum ct_sev sev, int code,
+                            const struct ct_node *at, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
 /* --- lookups --------------------------------------------------------------------------- */
 
 /** Member value for key, or NULL (also for non-objects). Borrowed. */

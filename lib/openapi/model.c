@@ -54,13 +54,11 @@ static struct ct_diag *err_at(struct builder *b, const struct ct_node *n, int co
 static struct ct_diag *err_at(struct builder *b, const struct ct_node *n, int code,
                               const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    struct ct_diag *g = ct_diag_atv(b->diags, CT_SEV_ERROR, code, n, fmt, ap);
     va_end(ap);
-    return ct_diags_add(b->diags, CT_SEV_ERROR, code, n ? n->src : NULL, n ? n->line : 0,
-                        n ? n->col : 0, "%s", msg);
+    return g;
 }
 
 /* Every key of `obj` must be in `allowed` or start with "x-". */

@@ -57,14 +57,11 @@ static struct ct_diag *err_at(struct cctx *c, const struct ct_node *at, const ch
 
 static struct ct_diag *err_at(struct cctx *c, const struct ct_node *at, const char *fmt, ...)
 {
-    char msg[768];
+    size_t before = c->diags->nerrors;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    struct ct_diag *g = ct_diag_atv(c->diags, CT_SEV_ERROR, CT_E_SCENARIO, at, fmt, ap);
     va_end(ap);
-    size_t before = c->diags->nerrors;
-    struct ct_diag *g = ct_diags_add(c->diags, CT_SEV_ERROR, CT_E_SCENARIO, at ? at->src : NULL,
-                                     at ? at->line : 0, at ? at->col : 0, "%s", msg);
     c->errors += c->diags->nerrors - before;
     return g;
 }

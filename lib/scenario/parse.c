@@ -30,14 +30,12 @@ static struct ct_diag *err_at(struct pctx *p, const struct ct_node *at, const ch
 
 static struct ct_diag *err_at(struct pctx *p, const struct ct_node *at, const char *fmt, ...)
 {
-    char msg[768];
+    p->failed = true;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    struct ct_diag *g = ct_diag_atv(p->diags, CT_SEV_ERROR, CT_E_SCENARIO, at, fmt, ap);
     va_end(ap);
-    p->failed = true;
-    return ct_diags_add(p->diags, CT_SEV_ERROR, CT_E_SCENARIO, at ? at->src : NULL,
-                        at ? at->line : 0, at ? at->col : 0, "%s", msg);
+    return g;
 }
 
 /* What a node is, in the words of a YAML author, with its value when it is short: "an integer

@@ -191,14 +191,12 @@ static void anchor_put(struct ct_schema_set *set, const char *uri, const char *n
 __attribute__((format(printf, 3, 4))) static struct ct_diag *
 serr(struct ct_schema_set *set, const struct ct_node *at, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    struct ct_diag *g = ct_diag_atv(set->diags, CT_SEV_ERROR, CT_E_SCHEMA, at, fmt, ap);
     va_end(ap);
     set->errors++;
-    return ct_diags_add(set->diags, CT_SEV_ERROR, CT_E_SCHEMA, at ? at->src : NULL,
-                        at ? at->line : 0, at ? at->col : 0, "%s", msg);
+    return g;
 }
 
 /* A short rendering of a value for messages: 'text', 12, object, array. */
