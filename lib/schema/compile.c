@@ -1011,6 +1011,44 @@ static void compile_discriminator(struct ct_schema_set *set, const struct ct_mem
     k->u.disc = dc;
 }
 
+/* When every name in `required` is a declared property, give each property the bits of the
+ * entries naming it, so that the validator checks `required` in one pass over the instance's
+ * members (matched through the `properties` table) instead of one lookup per name. */
+static void required_fast_path(struct ct_kw_props *pr, struct ct_kw *k)
+{
+    uint32_t n = k->u.req.n;
+    if (!pr || !pr->nprops || n > 64)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct ct_req *r = &k->u.req.v[i];
+        uint32_t h = ct__key_hash(r->name, r->len);
+        struct ct_prop *found = NULL;
+        for (uint32_t j = h & pr->tmask; pr->table[j] && !found; j = (j + 1) & pr->tmask) {
+            struct ct_prop *p = &pr->props[pr->table[j] - 1];
+            if (p->hash == h && p->len == r->len && !memcmp(p->name, r->name, r->len))
+                found = p;
+        }
+        if (!found)
+            return; /* a required name without a property: the general check */
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const struct ct_req *r = &k->u.req.v[i];
+        uint32_t h = ct__key_hash(r->name, r->len);
+        for (uint32_t j = h & pr->tmask; pr->table[j]; j = (j + 1) & pr->tmask) {
+            struct ct_prop *p = &pr->props[pr->table[j] - 1];
+            if (p->hash == h && p->len == r->len && !memcmp(p->name, r->name, r->len)) {
+                p->reqbits |= (uint64_t)1 << i;
+                break;
+            }
+        }
+        if (r->rw & 1)
+            k->u.req.ro |= (uint64_t)1 << i;
+        if (r->rw & 2)
+            k->u.req.wo |= (uint64_t)1 << i;
+    }
+    k->u.req.props = pr;
+}
+
 static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
                              const struct ct_node *n, struct kwbuf *kb)
 {
@@ -1276,6 +1314,7 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
             struct ct_kw *k = kw_add(kb, CT_KW_REQUIRED, m);
             k->u.req.v = v;
             k->u.req.n = cntr;
+            required_fast_path(pr, k);
         }
     }
     if (pr)

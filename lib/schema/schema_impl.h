@@ -92,6 +92,7 @@ struct ct_prop {
     uint32_t len;
     uint32_t hash;
     const struct ct_snode *sub;
+    uint64_t reqbits; /* bit i: entry i of the sibling `required` names this property */
 };
 
 struct ct_kw_props {
@@ -180,6 +181,10 @@ struct ct_kw {
         struct {
             struct ct_req *v;
             uint32_t n;
+            /* Fast path: every name is in the sibling `properties` (at most 64 names); the
+             * check is then one pass over the instance's members, shared with `properties`. */
+            const struct ct_kw_props *props;
+            uint64_t ro, wo; /* bits of names that are readOnly / writeOnly properties */
         } req;
         struct ct_kw_props *props;
         struct {
@@ -277,16 +282,52 @@ const char *ct__snode_ptr(const struct ct_schema *s, const struct ct_snode *sn);
 
 /* --- inline definitions ------------------------------------------------------------------- */
 
+/** Are n bytes at a and b equal? Property names are short: word compares instead of a call
+ * to memcmp (both strings are at least n bytes long). */
+static inline bool ct__name_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y, x2, y2;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&x2, a + n - 8, 8);
+        memcpy(&y2, b + n - 8, 8);
+        if ((x ^ y) | (x2 ^ y2))
+            return false;
+        return n <= 16 || !memcmp(a + 8, b + 8, n - 16);
+    }
+    if (n >= 4) {
+        uint32_t x, y, x2, y2;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        memcpy(&x2, a + n - 4, 4);
+        memcpy(&y2, b + n - 4, 4);
+        return !((x ^ y) | (x2 ^ y2));
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 /** Hash of a property name for the compiled `properties` tables: the first and last eight bytes
- * (or all of a shorter name) and the length, mixed. Cheaper than a byte loop on the hot path. */
+ * (four, or three single bytes, of a shorter name) and the length, mixed. Cheaper than a byte
+ * loop on the hot path. */
 static inline uint32_t ct__key_hash(const char *s, size_t n)
 {
     uint64_t a = 0, b = 0;
     if (n >= 8) {
         memcpy(&a, s, 8);
         memcpy(&b, s + n - 8, 8);
-    } else {
-        memcpy(&a, s, n);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        a = x | (uint64_t)y << 32;
+    } else if (n) {
+        /* fixed-size loads only: memcpy of a variable length is a call */
+        a = (unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 |
+            (uint64_t)(unsigned char)s[n - 1] << 16;
     }
     uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)n;
     h ^= h >> 29;

@@ -56,6 +56,11 @@ struct ct_vctx {
     unsigned quiet;
     unsigned depth;
     unsigned long steps;
+    /* The last object matched against a `properties` table: `required` computes it, the
+     * `properties` keyword of the same schema reuses it (scratch memory, reset per call). */
+    const struct ct_node *pm_in;
+    const struct ct_kw_props *pm_p;
+    const uint32_t *pm_idx;
 };
 
 struct ct_vctx *ct_vctx_new(void)
@@ -328,23 +333,72 @@ static bool v_items(struct ct_vctx *c, const struct ct_snode *s, const struct ct
     return ok;
 }
 
-static bool v_props(struct ct_vctx *c, const struct ct_snode *s, const struct ct_kw *kw,
-                    const struct ct_node *in, struct ev *ev)
+/* Index+1 in p->props of the property named by `key`, or 0. */
+static inline uint32_t prop_find(const struct ct_kw_props *p, const struct ct_node *key)
+{
+    const char *k = key->u.str;
+    uint32_t kl = key->len;
+    uint32_t h = ct__key_hash(k, kl);
+    for (uint32_t j = h & p->tmask; p->table[j]; j = (j + 1) & p->tmask) {
+        const struct ct_prop *pp = &p->props[p->table[j] - 1];
+        if (pp->hash == h && pp->len == kl && ct__name_eq(pp->name, k, kl))
+            return p->table[j];
+    }
+    return 0;
+}
+
+/* prop_find for every member of `in`, kept for the `properties` keyword that follows. */
+static const uint32_t *prop_matches(struct ct_vctx *c, const struct ct_kw_props *p,
+                                    const struct ct_node *in)
+{
+    if (c->pm_in == in && c->pm_p == p)
+        return c->pm_idx;
+    uint32_t *idx = ct_arena_alloc(&c->scratch, (in->len ? in->len : 1) * sizeof(uint32_t));
+    for (uint32_t i = 0; i < in->len; i++)
+        idx[i] = prop_find(p, in->u.members[i].key);
+    c->pm_in = in;
+    c->pm_p = p;
+    c->pm_idx = idx;
+    return idx;
+}
+
+/* `required` when every name is a declared property: true when all are present (a missing
+ * one is reported by the general check). */
+static bool required_fast(struct ct_vctx *c, const struct ct_kw *kw, const struct ct_node *in)
+{
+    uint32_t n = kw->u.req.n;
+    uint64_t want = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+    if (c->dir == CT_DIR_REQUEST)
+        want &= ~kw->u.req.ro;
+    else if (c->dir == CT_DIR_RESPONSE)
+        want &= ~kw->u.req.wo;
+    if (!want)
+        return true;
+    const struct ct_kw_props *p = kw->u.req.props;
+    const uint32_t *idx = prop_matches(c, p, in);
+    uint64_t have = 0;
+    for (uint32_t i = 0; i < in->len; i++)
+        if (idx[i])
+            have |= p->props[idx[i] - 1].reqbits;
+    return (have & want) == want;
+}
+
+__attribute__((noinline)) static bool v_props(struct ct_vctx *c, const struct ct_snode *s,
+                                              const struct ct_kw *kw, const struct ct_node *in,
+                                              struct ev *ev)
 {
     const struct ct_kw_props *p = kw->u.props;
+    const uint32_t *idx = c->pm_in == in && c->pm_p == p ? c->pm_idx : NULL;
     bool ok = true;
     for (uint32_t i = 0; i < in->len; i++) {
         const struct ct_member *m = &in->u.members[i];
         const char *k = m->key->u.str;
         uint32_t kl = m->key->len;
         bool matched = false;
-        if (p->nprops) {
-            uint32_t h = ct__key_hash(k, kl);
-            for (uint32_t j = h & p->tmask; p->table[j]; j = (j + 1) & p->tmask) {
-                const struct ct_prop *pp = &p->props[p->table[j] - 1];
-                if (pp->hash != h || pp->len != kl || (kl && pp->name[0] != k[0]) ||
-                    memcmp(pp->name, k, kl))
-                    continue;
+        uint32_t pi = !p->nprops ? 0 : idx ? idx[i] : prop_find(p, m->key);
+        if (pi) {
+            {
+                const struct ct_prop *pp = &p->props[pi - 1];
                 matched = true;
                 /* The key is pushed first so that a read-only or write-only error
                  * points at the property itself (/id), not at its object. */
@@ -386,7 +440,6 @@ static bool v_props(struct ct_vctx *c, const struct ct_snode *s, const struct ct
                     if (stop(c))
                         return false;
                 }
-                break;
             }
         }
         for (uint32_t j = 0; j < p->npat; j++) {
@@ -562,8 +615,10 @@ static const struct ct_snode *dyn_target(const struct ct_vctx *c, const struct c
     return d->target;
 }
 
-static bool v_kw(struct ct_vctx *c, const struct ct_snode *s, const struct ct_kw *kw,
-                 const struct ct_node *in, struct ev *ev)
+/* Every keyword, with its messages; v_kw answers the common passing cases before calling it. */
+__attribute__((noinline)) static bool v_kw_full(struct ct_vctx *c, const struct ct_snode *s,
+                                                const struct ct_kw *kw, const struct ct_node *in,
+                                                struct ev *ev)
 {
     char tb[96];
     switch ((enum ct_kwk)kw->kind) {
@@ -751,7 +806,7 @@ static bool v_kw(struct ct_vctx *c, const struct ct_snode *s, const struct ct_kw
         return true;
     }
     case CT_KW_REQUIRED: {
-        if (in->kind != CT_OBJECT)
+        if (in->kind != CT_OBJECT || (kw->u.req.props && required_fast(c, kw, in)))
             return true;
         bool ok = true;
         for (uint32_t i = 0; i < kw->u.req.n; i++) {
@@ -994,6 +1049,73 @@ static bool v_kw(struct ct_vctx *c, const struct ct_snode *s, const struct ct_kw
     return true;
 }
 
+/* The hot path: keywords that pass are answered here, in a small frame; failures and the
+ * rarer keywords go to v_kw_full, which checks again and reports. */
+static inline bool v_kw(struct ct_vctx *c, const struct ct_snode *s, const struct ct_kw *kw,
+                        const struct ct_node *in, struct ev *ev)
+{
+    switch ((enum ct_kwk)kw->kind) {
+    case CT_KW_TYPE:
+        if (type_ok(kw->u.types, in) && !(kw->flags & CT_KF_STRICTINT))
+            return true;
+        break;
+    case CT_KW_MAXLENGTH:
+        if (in->kind != CT_STRING || in->len <= kw->u.count)
+            return true;
+        break;
+    case CT_KW_MINLENGTH:
+        if (in->kind != CT_STRING || in->len / 4 >= kw->u.count)
+            return true;
+        break;
+    case CT_KW_FORMAT:
+        if (in->kind != CT_STRING || kw->u.format.fn(in->u.str, in->len))
+            return true;
+        break;
+    case CT_KW_MAXIMUM:
+    case CT_KW_MINIMUM:
+        if (in->kind != CT_NUMBER)
+            return true;
+        if ((in->flags & CT_NF_EXACT) && kw->u.num.exact) {
+            double a = in->num, b = kw->u.num.d;
+            bool excl = kw->flags & CT_KF_EXCL;
+            if (kw->kind == CT_KW_MAXIMUM ? (excl ? a < b : a <= b) : (excl ? a > b : a >= b))
+                return true;
+        }
+        break;
+    case CT_KW_MAXITEMS:
+        if (in->kind != CT_ARRAY || in->len <= kw->u.count)
+            return true;
+        break;
+    case CT_KW_MINITEMS:
+        if (in->kind != CT_ARRAY || in->len >= kw->u.count)
+            return true;
+        break;
+    case CT_KW_ENUM:
+        if (in->kind == CT_STRING) {
+            for (uint32_t i = 0; i < kw->u.list.n; i++) {
+                const struct ct_node *v = kw->u.list.v[i];
+                if (v->kind == CT_STRING && v->len == in->len &&
+                    ct__name_eq(v->u.str, in->u.str, in->len))
+                    return true;
+            }
+        }
+        break;
+    case CT_KW_REQUIRED:
+        if (in->kind != CT_OBJECT || (kw->u.req.props && required_fast(c, kw, in)))
+            return true;
+        break;
+    case CT_KW_PROPS:
+        return in->kind != CT_OBJECT || v_props(c, s, kw, in, ev);
+    case CT_KW_ITEMS:
+        return in->kind != CT_ARRAY || v_items(c, s, kw, in, ev);
+    case CT_KW_REF:
+        return vnode(c, kw->u.sub, in, ev);
+    default:
+        break;
+    }
+    return v_kw_full(c, s, kw, in, ev);
+}
+
 static bool vnode(struct ct_vctx *c, const struct ct_snode *s, const struct ct_node *in,
                   struct ev *ev)
 {
@@ -1065,6 +1187,8 @@ bool ct_schema_validate_opts(const struct ct_schema *s, struct ct_vctx *vc,
     vc->quiet = 0;
     vc->depth = 0;
     vc->steps = 0;
+    vc->pm_in = NULL;
+    vc->pm_p = NULL;
     bool ok = vnode(vc, s->root, instance, NULL);
     ct_vctx_free(own);
     return ok;

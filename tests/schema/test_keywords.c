@@ -210,6 +210,75 @@ static void test_oas30_writeonly_rejected_in_responses_only(void **state)
     assert_false(valid_opts(RW_SCHEMA, &OAS30_RESP, "{\"password\": \"x\"}"));
 }
 
+/* `required` over declared properties takes a one-pass path (bits per property); names of
+ * every length class of the hash (0, 1-3, 4-7, 8-16, longer) and repeated names must agree with
+ * the one-lookup-per-name check, and a missing name must still be reported by name. */
+static void test_required_fast_path_agrees_on_every_name_length(void **state)
+{
+    (void)state;
+    const char *s =
+        "{\"type\": \"object\", \"required\": [\"\", \"a\", \"abc\", \"abcd\", \"abcdefg\","
+        " \"abcdefgh\", \"abcdefghijklmnop\", \"abcdefghijklmnopq\", \"a\"],"
+        " \"properties\": {\"\": {}, \"a\": {}, \"abc\": {}, \"abcd\": {}, \"abcdefg\": {},"
+        " \"abcdefgh\": {}, \"abcdefghijklmnop\": {}, \"abcdefghijklmnopq\": {},"
+        " \"abcdefghijklmnopX\": {}, \"b\": {}}}";
+    const char *all = "{\"\": 0, \"a\": 1, \"abc\": 2, \"abcd\": 3, \"abcdefg\": 4, "
+                      "\"abcdefgh\": 5, \"abcdefghijklmnop\": 6, \"abcdefghijklmnopq\": 7}";
+    assert_true(valid(s, all));
+    /* each one missing in turn, the others present (a same-length look-alike does not count) */
+    const char *names[] = {"", "a", "abc", "abcd", "abcdefg", "abcdefgh", "abcdefghijklmnop",
+                           "abcdefghijklmnopq"};
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        char inst[512] = "{";
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            const char *nm = names[i];
+            if (i == k)
+                nm = i == 7 ? "abcdefghijklmnopX" : "b";
+            snprintf(inst + strlen(inst), sizeof(inst) - strlen(inst), "%s\"%s\": %zu",
+                     i ? ", " : "", nm, i);
+        }
+        strcat(inst, "}");
+        struct fx f;
+        fx_compile(&f, s, NULL, NULL);
+        assert_false(fx_check(&f, inst));
+        char want[64];
+        snprintf(want, sizeof(want), "missing required property '%s'", names[k]);
+        assert_non_null(strstr(f.d.v[0].msg, want));
+        fx_done(&f);
+    }
+}
+
+/* The fast path leaves readOnly names out of requests and writeOnly names out of responses,
+ * and a required name without a property (or more than 64 names) uses the general check. */
+static void test_required_fast_path_respects_direction_and_falls_back(void **state)
+{
+    (void)state;
+    assert_true(valid_opts(RW_SCHEMA, &OAS30_REQ, "{\"password\": \"x\"}"));
+    assert_false(valid_opts(RW_SCHEMA, &OAS30_REQ, "{}"));
+    assert_true(valid_opts(RW_SCHEMA, &OAS30_RESP, "{\"id\": 1}"));
+    assert_false(valid_opts(RW_SCHEMA, &OAS30_RESP, "{}"));
+    const char *undeclared = "{\"required\": [\"a\", \"z\"], \"properties\": {\"a\": {}}}";
+    assert_true(valid(undeclared, "{\"a\": 1, \"z\": 2}"));
+    assert_false(valid(undeclared, "{\"a\": 1}"));
+    char big[4096] = "{\"required\": [", props[4096] = "";
+    for (int i = 0; i < 70; i++) {
+        snprintf(big + strlen(big), sizeof(big) - strlen(big), "%s\"p%d\"", i ? "," : "", i);
+        snprintf(props + strlen(props), sizeof(props) - strlen(props), "%s\"p%d\": {}",
+                 i ? "," : "", i);
+    }
+    snprintf(big + strlen(big), sizeof(big) - strlen(big), "], \"properties\": {%s}}", props);
+    char inst[4096] = "{";
+    for (int i = 0; i < 70; i++)
+        snprintf(inst + strlen(inst), sizeof(inst) - strlen(inst), "%s\"p%d\": %d",
+                 i ? "," : "", i, i);
+    strcat(inst, "}");
+    assert_true(valid(big, inst));
+    inst[strlen(inst) - 1] = 0;
+    *strrchr(inst, ',') = 0;
+    strcat(inst, "}");
+    assert_false(valid(big, inst));
+}
+
 static const char *PETS =
     "{\"oneOf\": [{\"$ref\": \"#/components/schemas/Cat\"}, {\"$ref\": \"#/components/schemas/Dog\"}],"
     " \"discriminator\": {\"propertyName\": \"kind\", \"mapping\": {\"dog\": \"Dog\"}},"
@@ -371,6 +440,8 @@ int main(void)
         cmocka_unit_test(test_oas30_readonly_rejected_in_requests_only),
         cmocka_unit_test(test_oas30_writeonly_rejected_in_responses_only),
         cmocka_unit_test(test_oas30_discriminator_picks_the_mapped_schema),
+        cmocka_unit_test(test_required_fast_path_agrees_on_every_name_length),
+        cmocka_unit_test(test_required_fast_path_respects_direction_and_falls_back),
         cmocka_unit_test(test_error_names_instance_and_keyword_locations),
         cmocka_unit_test(test_first_error_mode_stops_and_all_errors_mode_collects),
         cmocka_unit_test(test_unknown_type_is_a_compile_error_with_hint),
