@@ -5,6 +5,9 @@
 
 #include <stdio.h>
 
+#define TU_AS80 \
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
 static void test_json_parses_nested_values_with_positions(void **state)
 {
     struct tu_doc d;
@@ -73,6 +76,41 @@ static void test_json_rejects_invalid_utf8(void **state)
     assert_int_equal(d.diags.v[0].code, CT_E_ENCODING);
     assert_int_equal(d.diags.v[0].col, 9);
     tu_done(&d);
+}
+
+/* The string scanner skips 32, 16 and 8 plain bytes at a time: a quote, an escape, a control
+ * character or a UTF-8 sequence at every offset across those strides must be seen. */
+static void test_json_string_scan_finds_specials_at_every_offset(void **state)
+{
+    char text[128], want[128];
+    for (int k = 0; k < 72; k++) {
+        /* an escape at offset k decodes, and the text after it is kept */
+        snprintf(text, sizeof(text), "\"%.*s\\n%.*s\"", k, TU_AS80, 5, TU_AS80);
+        struct tu_doc d;
+        struct ct_node *r = tu_parse(&d, "t.json", text, false, NULL);
+        assert_non_null(r);
+        snprintf(want, sizeof(want), "%.*s\n%.*s", k, TU_AS80, 5, TU_AS80);
+        assert_int_equal(r->len, strlen(want));
+        assert_string_equal(r->u.str, want);
+        tu_done(&d);
+        /* the closing quote at offset k ends the string */
+        snprintf(text, sizeof(text), "[\"%.*s\", 1]", k, TU_AS80);
+        r = tu_parse(&d, "t.json", text, false, NULL);
+        assert_non_null(r);
+        assert_int_equal(r->u.items[0]->len, k);
+        tu_done(&d);
+        /* a UTF-8 character at offset k is copied whole; a raw tab is refused at its column */
+        snprintf(text, sizeof(text), "\"%.*s\xC3\xA9%.*s\"", k, TU_AS80, 40, TU_AS80);
+        r = tu_parse(&d, "t.json", text, false, NULL);
+        assert_non_null(r);
+        assert_int_equal(r->len, k + 2 + 40);
+        assert_memory_equal(r->u.str + k, "\xC3\xA9", 2);
+        tu_done(&d);
+        snprintf(text, sizeof(text), "\"%.*s\t%.*s\"", k, TU_AS80, 40, TU_AS80);
+        assert_null(tu_parse(&d, "t.json", text, false, NULL));
+        assert_int_equal(d.diags.v[0].col, k + 2);
+        tu_done(&d);
+    }
 }
 
 static void test_json_duplicate_key_reports_second_occurrence(void **state)
@@ -304,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_json_decodes_escapes_and_surrogate_pairs),
         cmocka_unit_test(test_json_rejects_lone_surrogate),
         cmocka_unit_test(test_json_rejects_invalid_utf8),
+        cmocka_unit_test(test_json_string_scan_finds_specials_at_every_offset),
         cmocka_unit_test(test_json_duplicate_key_reports_second_occurrence),
         cmocka_unit_test(test_json_duplicate_key_found_in_large_object),
         cmocka_unit_test(test_json_large_object_lookup_finds_every_key),
