@@ -58,6 +58,7 @@ struct sess {
     struct action *acts;
     size_t nacts, capacts;
     int64_t last_rx; /* last frame in either direction: the idle clock */
+    int64_t timer_at; /* when the armed timer fires; 0: none armed */
     int close_code; /* > 0: close once the queue is sent */
     char close_reason[64];
     bool drop, established;
@@ -132,20 +133,27 @@ static void queue_frame(struct sess *s, const char *text, size_t len)
     lws_callback_on_writable(s->wsi);
 }
 
-/* Wake the connection's timer at the earliest of its next action and its idle deadline. */
+/* Wake the connection's timer at the earliest of its next action and its idle deadline.
+ *
+ * A timer is never cancelled: libwebsockets 4.1's lws_set_timer_usecs() does not honour
+ * LWS_SET_TIMER_USEC_CANCEL (it schedules the timer a microsecond in the past, so the loop
+ * would call it again and again and never sleep). A timer that finds nothing due does nothing
+ * and is not re-armed. A timer that fires before the next deadline is kept too: the idle
+ * deadline moves with every frame, and re-arming then would re-sort the loop's timer list (a
+ * walk over every connection's timer) per frame; instead the timer re-arms when it fires, once
+ * per idle period. */
 static void arm_timer(struct sess *s)
 {
-    int64_t now = mockd_now_ms(), next = INT64_MAX;
+    int64_t next = INT64_MAX;
     if (s->nacts)
         next = s->acts[0].due;
     unsigned idle = s->ws->cfg->ws_idle_timeout;
     if (idle && s->last_rx + (int64_t)idle * 1000 < next)
         next = s->last_rx + (int64_t)idle * 1000;
-    if (next == INT64_MAX) {
-        lws_set_timer_usecs(s->wsi, LWS_SET_TIMER_USEC_CANCEL);
+    if (next == INT64_MAX || (s->timer_at && s->timer_at <= next))
         return;
-    }
-    int64_t us = (next - now) * 1000;
+    s->timer_at = next;
+    int64_t us = (next - mockd_now_ms()) * 1000;
     lws_set_timer_usecs(s->wsi, us > 0 ? us : 1);
 }
 
@@ -712,8 +720,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             on_frame(s, wsi, in, len);
         return 0;
     case LWS_CALLBACK_TIMER:
-        if (s && s->ws)
+        if (s && s->ws) {
+            s->timer_at = 0;
             run_due(s);
+        }
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return s && s->ws ? on_writable(s, wsi) : 0;

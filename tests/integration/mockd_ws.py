@@ -7,6 +7,7 @@ SSE stream from the same scripts. Output is TAP.
 
 usage: mockd_ws.py MOCKD SPEC ASYNCAPI DIALOGUES"""
 import json
+import os
 import sys
 import time
 
@@ -211,6 +212,37 @@ def sse_from_script():
 
 t.check("the SSE operation streams records from the scripts and ends with [DONE]",
         sse_from_script)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def no_idle_timeout_sleeps():
+    # Without an idle timeout an open connection has no timer to wait for: the service loop
+    # must sleep (libwebsockets 4.1 turns a cancelled timer into one due at once, which spun it).
+    m0 = Mockd(exe, spec, "--asyncapi", asyncapi, "--dialogues", dialogues, "--ws-idle-timeout",
+               "0", "--auth", "off", "--log-format", "none")
+    try:
+        ws = WebSocket(m0.port, CHAT)
+        expect(ws.status == 101, ws.status)
+        ws.recv_json()
+        ws.send_json({"type": "ping", "data": {"timestamp": 1}})
+        expect(ws.recv_json()["type"] == "pong")
+        time.sleep(0.5)
+        c0 = cpu_seconds(m0.proc.pid)
+        time.sleep(2)
+        used = cpu_seconds(m0.proc.pid) - c0
+        expect(used < 0.5, f"{used:.2f} s of CPU in 2 s with one silent connection")
+        ws.send_json({"type": "ping", "data": {"timestamp": 2}})
+        expect(ws.recv_json()["type"] == "pong")
+        ws.close()
+    finally:
+        m0.stop()
+
+t.check("with --ws-idle-timeout 0 a silent connection leaves mockd asleep", no_idle_timeout_sleeps)
 
 
 def shutdown_going_away():
