@@ -90,6 +90,9 @@ struct mockd_ws {
     int64_t stop_deadline;
     struct sess *sessions;
     unsigned nsessions;
+    /* The dialogue engine's scratch space, shared by every connection of the service thread:
+     * each call's actions are copied at once (take_actions), so a connection keeps none. */
+    struct ct_dialogue_work *work;
 };
 
 static int64_t wall_ms(void)
@@ -191,8 +194,9 @@ static void take_actions(struct sess *s, const struct ct_dlg_action *a, size_t n
         fprintf(stderr, "mockd: ws: %s", ct_buf_cstr(&b));
         ct_buf_deinit(&b);
     }
-    /* The actions are copied: the engine's scratch memory can go (idle connections stay
-     * small). Actions due now go out at once, without a trip through the timer. */
+    /* The actions are copied: the engine's scratch memory can go (idle connections stay small;
+     * with the shared work area there is none of the connection's own). Actions due now go out
+     * at once, without a trip through the timer. */
     ct_dialogue_conn_trim(s->dlg);
     run_due(s);
 }
@@ -547,6 +551,7 @@ static void start_mock(struct sess *s, struct lws *wsi)
         .role = claims.role,
         .seed = ws->cfg->seed,
         .now_ms = wall_ms(),
+        .work = ws->work,
     };
     if (!auth_ok) {
         /* The upgrade completes, then the connection closes with the contract's code. */
@@ -790,8 +795,10 @@ struct mockd_ws *mockd_ws_start(const struct mockd_config *cfg, const struct moc
         return NULL;
     }
     ws->vh = lws_get_vhost_by_name(ws->ctx, "default");
+    ws->work = ct_dialogue_work_new();
     if (pthread_create(&ws->thread, NULL, service, ws) != 0) {
         lws_context_destroy(ws->ctx);
+        ct_dialogue_work_free(ws->work);
         pthread_mutex_destroy(&ws->lock);
         ct_free(ws);
         return NULL;
@@ -828,7 +835,8 @@ void mockd_ws_stop(struct mockd_ws *ws)
         nanosleep(&ts, NULL);
     }
     pthread_join(ws->thread, NULL);
-    lws_context_destroy(ws->ctx);
+    lws_context_destroy(ws->ctx); /* closes the sessions: their engine state goes first */
+    ct_dialogue_work_free(ws->work);
     for (size_t i = 0; i < ws->nadopt; i++)
         close(ws->adopt[i]);
     ct_free(ws->adopt);

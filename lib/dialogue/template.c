@@ -1137,11 +1137,12 @@ void ct__dlg_render_json(struct dlg_rctx *r, const struct dlg_tv *tv, struct ct_
         ct_json_emit(tv->node, out, false);
         break;
     case TV_STR: {
-        struct ct_buf t;
-        ct_buf_init(&t, 0);
-        ct__dlg_render_text(r, tv, &t);
-        ct_json_emit_string(out, t.ptr ? t.ptr : "", t.len);
-        ct_buf_deinit(&t);
+        /* The work area's text buffer: rendering a string template's parts never comes back
+         * here, so it is free. */
+        struct ct_buf *t = &r->conn->w->text;
+        t->len = 0;
+        ct__dlg_render_text(r, tv, t);
+        ct_json_emit_string(out, t->len ? t->ptr : "", t->len);
         break;
     }
     case TV_EXPR: {
