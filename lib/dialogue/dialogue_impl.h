@@ -355,6 +355,12 @@ const struct ct_node *ct__dlg_eval(struct dlg_rctx *r, const struct dlg_expr *e)
 void ct__dlg_render_json(struct dlg_rctx *r, const struct dlg_tv *tv, struct ct_buf *out);
 /** Render a template as plain text (strings unquoted, other values as JSON). */
 void ct__dlg_render_text(struct dlg_rctx *r, const struct dlg_tv *tv, struct ct_buf *out);
+/** Render a JSON template into nodes of the context's arena (literal parts are the script's own
+ * nodes, shared): ct_json_emit of the result is exactly what ct__dlg_render_json writes, with
+ * the same values evaluated in the same order and the same diagnostics. *dup_key is set when an
+ * object got a key twice (the text would not parse). Borrowed from the arena and the script. */
+const struct ct_node *ct__dlg_render_node(struct dlg_rctx *r, const struct dlg_tv *tv,
+                                          bool *dup_key);
 
 /** New nodes in an arena (for computed values). */
 struct ct_node *ct__dlg_str(struct ct_arena *a, const char *s, size_t len);

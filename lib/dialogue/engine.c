@@ -14,6 +14,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* --- connections ------------------------------------------------------------------------------ */
@@ -428,28 +429,162 @@ static void withhold(struct emitter *e, const struct dlg_action *act, const stru
                  "rule '%s': withheld a frame that breaks the contract: %s", e->rule->name, why);
 }
 
-/* Is the text a frame (WebSocket) or data record (SSE) the contract accepts? */
-static bool keeps_contract(struct emitter *e, const char *text, size_t len,
-                           const struct dlg_action *act)
+/* Is `s` (n bytes) valid UTF-8, as the JSON parser requires of strings? */
+static bool utf8_ok(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp, min;
+        if (c >= 0xC2 && c <= 0xDF)
+            k = 2, cp = c & 0x1F, min = 0x80;
+        else if (c >= 0xE0 && c <= 0xEF)
+            k = 3, cp = c & 0x0F, min = 0x800;
+        else if (c >= 0xF0 && c <= 0xF4)
+            k = 4, cp = c & 0x07, min = 0x10000;
+        else
+            return false;
+        if (n - i < k)
+            return false;
+        for (size_t j = 1; j < k; j++) {
+            if ((s[i + j] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + j] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+/* Is the number node what the JSON parser makes of its literal: JSON syntax, the same flags
+ * (integer, exact, negative) and bit for bit the same double? */
+static bool number_as_parsed(const struct ct_node *n)
+{
+    const char *p = n->u.text, *end = p + n->len;
+    bool neg = p < end && *p == '-';
+    if (neg)
+        p++;
+    const char *digits = p;
+    if (p < end && *p == '0')
+        p++;
+    else if (p < end && *p >= '1' && *p <= '9')
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    else
+        return false;
+    size_t intdigits = (size_t)(p - digits);
+    bool isint = true;
+    if (p < end && *p == '.') {
+        isint = false;
+        if (++p == end || !(*p >= '0' && *p <= '9'))
+            return false;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        isint = false;
+        if (++p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p == end || !(*p >= '0' && *p <= '9'))
+            return false;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p != end)
+        return false;
+    uint8_t want = (uint8_t)((isint ? CT_NF_INT : 0) | (neg ? CT_NF_NEG : 0));
+    double v;
+    if (isint && intdigits <= 15) {
+        int64_t x = 0;
+        for (const char *d = digits; d < p; d++)
+            x = x * 10 + (*d - '0');
+        v = (double)(neg ? -x : x);
+        want |= CT_NF_EXACT;
+    } else {
+        char tmp[64];
+        if (n->len >= sizeof(tmp))
+            return false;
+        memcpy(tmp, n->u.text, n->len);
+        tmp[n->len] = '\0';
+        v = strtod(tmp, NULL);
+    }
+    return (n->flags & (CT_NF_INT | CT_NF_EXACT | CT_NF_NEG)) == want &&
+           memcmp(&v, &n->num, sizeof(v)) == 0;
+}
+
+/* Would parsing ct_json_emit's text of `n` give back the same tree (so that validating `n` is
+ * validating the frame)? Every string and key valid UTF-8, every number as the parser reads its
+ * literal, nesting well inside the parser's limit (256). Repeated keys are caught where objects
+ * are built (ct__dlg_render_node); the nodes from parsers have none. */
+static bool same_as_parsed(const struct ct_node *n, unsigned depth)
+{
+    switch (n->kind) {
+    case CT_STRING:
+        return utf8_ok((const unsigned char *)n->u.str, n->len);
+    case CT_NUMBER:
+        return number_as_parsed(n);
+    case CT_ARRAY:
+        if (depth > 200)
+            return false;
+        for (uint32_t i = 0; i < n->len; i++)
+            if (!same_as_parsed(n->u.items[i], depth + 1))
+                return false;
+        return true;
+    case CT_OBJECT:
+        if (depth > 200)
+            return false;
+        for (uint32_t i = 0; i < n->len; i++) {
+            const struct ct_node *k = n->u.members[i].key;
+            if (!utf8_ok((const unsigned char *)k->u.str, k->len) ||
+                !same_as_parsed(n->u.members[i].val, depth + 1))
+                return false;
+        }
+        return true;
+    default:
+        return true;
+    }
+}
+
+/* Is the text a frame (WebSocket) or data record (SSE) the contract accepts? `n`, when not NULL,
+ * is the tree the text was emitted from: when parsing the text would give it back, it is
+ * validated as it is; otherwise, and whenever it fails (for the diagnostics), the text is parsed
+ * and validated, as a client would read it. */
+static bool keeps_contract(struct emitter *e, const char *text, size_t len, const struct ct_node *n,
+                           bool dup_key, const struct dlg_action *act)
 {
     struct ct_dialogue_conn *c = e->c;
     const struct ct_schema *data = e->sse && e->rule->sse ? e->rule->sse->data : NULL;
     if (e->sse ? !data : !c->ch)
         return true; /* nothing to check against */
+    struct ct_vopts vo = {.direction = CT_DIR_RESPONSE, .all_errors = false};
+    if (n && !dup_key && len <= ((size_t)64 << 20) && same_as_parsed(n, 0)) {
+        struct ct_diags vd;
+        ct_diags_init(&vd);
+        bool ok = e->sse ? ct_schema_validate_opts(data, c->w->vc, n, &vo, &vd)
+                         : ct_asyncapi_match(c->set->api, c->ch, CT_AA_SEND, n, c->w->vc, &vd) != NULL;
+        ct_diags_deinit(&vd);
+        if (ok)
+            return true;
+    }
     struct ct_source *src = ct_arena_zalloc(&c->w->scratch, sizeof(*src));
     src->name = e->sse ? "<sse data>" : "<frame>";
     src->text = text;
     src->len = len;
     struct ct_diags vd;
     ct_diags_init(&vd);
-    const struct ct_node *n = ct_json_parse(&c->w->scratch, src, NULL, &vd);
+    const struct ct_node *parsed = ct_json_parse(&c->w->scratch, src, NULL, &vd);
     bool ok = false;
-    if (n && e->sse) {
-        struct ct_vopts vo = {.direction = CT_DIR_RESPONSE, .all_errors = false};
-        ok = ct_schema_validate_opts(data, c->w->vc, n, &vo, &vd);
-    } else if (n) {
-        ok = ct_asyncapi_match(c->set->api, c->ch, CT_AA_SEND, n, c->w->vc, &vd) != NULL;
-    }
+    if (parsed && e->sse)
+        ok = ct_schema_validate_opts(data, c->w->vc, parsed, &vo, &vd);
+    else if (parsed)
+        ok = ct_asyncapi_match(c->set->api, c->ch, CT_AA_SEND, parsed, c->w->vc, &vd) != NULL;
     if (!ok)
         withhold(e, act, &vd);
     ct_diags_deinit(&vd);
@@ -484,14 +619,20 @@ static void send_frame(struct emitter *e, const struct dlg_tv *tv, const struct 
     e->r->now = e->clock;
     struct ct_buf *b = &e->c->w->frame; /* reused: grown once, not per frame */
     b->len = 0;
-    if (raw)
+    const struct ct_node *n = NULL;
+    bool dup_key = false;
+    if (raw) {
         ct__dlg_render_text(e->r, tv, b);
-    else
-        ct__dlg_render_json(e->r, tv, b);
+    } else {
+        /* Rendered as nodes, then written: the nodes are validated without parsing the text
+         * back (see keeps_contract). */
+        n = ct__dlg_render_node(e->r, tv, &dup_key);
+        ct_json_emit(n, b, false);
+    }
     size_t len;
     char *text = keep_text(e, b, &len);
     bool on_purpose = act && act->invalid;
-    if (!on_purpose && !keeps_contract(e, text, len, act))
+    if (!on_purpose && !keeps_contract(e, text, len, n, dup_key, act))
         return;
     struct ct_dlg_action *a = push(e, CT_DLG_SEND);
     a->text = text;
