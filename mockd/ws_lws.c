@@ -668,16 +668,22 @@ static int on_writable(struct sess *s, struct lws *wsi)
         unsigned char *end = base + s->out.len, *p = start;
         const char *path = s->ch && s->ch->address ? s->ch->address : "";
         const char *session = s->session[0] ? s->session : NULL;
+        struct mockd_ws_text sent[32]; /* journalled together, 32 at a time */
+        size_t nsent = 0;
         while (p < end && (p == start || (size_t)(p - start) < BATCH_MAX)) {
             const unsigned char *payload;
             size_t len, whole = frame_at(p, &payload, &len);
             if (p != start && (size_t)(p - start) + whole > BATCH_MAX)
                 break;
-            mockd_layers_ws_frame(s->app, path, session, false, (const char *)payload, len,
-                                  true);
+            sent[nsent++] = (struct mockd_ws_text){(const char *)payload, len};
+            if (nsent == sizeof(sent) / sizeof(sent[0])) {
+                mockd_layers_ws_frames_out(s->app, path, session, sent, nsent);
+                nsent = 0;
+            }
             p += whole;
             s->nout--;
         }
+        mockd_layers_ws_frames_out(s->app, path, session, sent, nsent);
         /* lws_write may use the LWS_PRE bytes before `start`: they are sent already, or the
          * room left at the front of the buffer. */
         size_t n = (size_t)(p - start);

@@ -30,8 +30,9 @@ def login():
 TOKEN = login()
 
 
-def connect(token=TOKEN, extra=""):
-    ws = WebSocket(m.port, f"{CHAT}?token={token}{extra}")
+def connect(token=TOKEN, extra="", session=None):
+    ws = WebSocket(m.port, f"{CHAT}?token={token}{extra}",
+                   headers={"X-Mockd-Session": session} if session else None)
     expect(ws.status == 101, f"upgrade answered {ws.status}")
     return ws
 
@@ -67,9 +68,10 @@ t.check("a missing or wrongly signed token closes with 4001 after the upgrade", 
 
 
 def turn():
-    ws = connect()
+    ws = connect(session="turn-1")
     ws.recv_json()  # welcome
-    ws.send_json(user_message("m-1", "Write a system prompt for a patient math tutor"))
+    user_msg = user_message("m-1", "Write a system prompt for a patient math tutor")
+    ws.send_json(user_msg)
     frames = []
     while True:
         f = ws.recv_json()
@@ -88,6 +90,16 @@ def turn():
     joined = "".join(c["data"]["delta"] for c in chunks)
     expect(joined == frames[-1]["data"]["message"], (joined, frames[-1]))
     ws.close()
+    # The journal holds the welcome, the user's frame, then every frame sent, in order and as
+    # sent.
+    r = m.request("GET", "/__mockd/journal?kind=ws&session=turn-1")
+    expect(r.status == 200, r)
+    entries = sorted(r.json()["entries"], key=lambda e: e["id"])
+    got = [(e["frame"]["direction"], e["frame"]["data"]) for e in entries]
+    expect(got[0][0] == "out" and got[0][1]["type"] == "system" and got[1] == ("in", user_msg),
+           got[:2])
+    expect(got[2:] == [("out", f) for f in frames], got[2:])
+    expect(all(e["session"] == "turn-1" and e["frame"]["path"] == CHAT for e in entries), entries)
 
 t.check("a user message is answered with typing, ordered chunks and the joined response, all "
         "carrying replyTo", turn)
