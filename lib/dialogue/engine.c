@@ -434,6 +434,11 @@ static bool utf8_ok(const unsigned char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
+        uint64_t w;
+        if (n - i >= 8 && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull))) {
+            i += 8; /* eight ASCII bytes */
+            continue;
+        }
         unsigned char c = s[i];
         if (c < 0x80) {
             i++;

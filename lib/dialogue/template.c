@@ -93,9 +93,17 @@ static struct ct_node *number_node(struct ct_arena *a, const char *text, double 
 
 struct ct_node *ct__dlg_int(struct ct_arena *a, int64_t v)
 {
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%" PRId64, v);
-    return number_node(a, buf, (double)v, true);
+    /* Decimal digits by hand: snprintf was the most of rendering a timestamp. */
+    char buf[24], *p = buf + sizeof(buf);
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    *--p = '\0';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return number_node(a, p, (double)v, true);
 }
 
 struct ct_node *ct__dlg_num(struct ct_arena *a, double v)

@@ -362,10 +362,15 @@ static void test_whole_expressions_keep_their_type_and_interpolation_makes_text(
          "rules:\n"
          "  - do:\n"
          "      - send: {n: '{{message.n}}', b: '{{message.b}}', o: '{{message.o}}',\n"
-         "               s: 'n={{message.n}} b={{message.b}} o={{message.o}}'}\n",
+         "               s: 'n={{message.n}} b={{message.b}} o={{message.o}}',\n"
+         "               m: '{{message.i | plus -1234567890123}}', z: '{{message.i | plus -1}}',\n"
+         "               t: '{{now}}'}\n",
          false);
-    say(&f, "{\"n\":12345678901234567890,\"b\":false,\"o\":{\"a\":[1]}}", 1);
+    say(&f, "{\"n\":12345678901234567890,\"b\":false,\"o\":{\"a\":[1]},\"i\":1}", 1700000000123);
     assert_string_equal(at(&f, 0, "/n"), "12345678901234567890"); /* exact: the literal kept */
+    assert_string_equal(at(&f, 0, "/m"), "-1234567890122");
+    assert_string_equal(at(&f, 0, "/z"), "0");
+    assert_string_equal(at(&f, 0, "/t"), "1700000000123");
     assert_string_equal(at(&f, 0, "/b"), "false");
     assert_string_equal(at(&f, 0, "/o"), "{\"a\":[1]}");
     assert_string_equal(at(&f, 0, "/s"), "n=12345678901234567890 b=false o={\"a\":[1]}");
