@@ -115,16 +115,22 @@ void journal_stats(struct journal *j, uint64_t *count, uint64_t *dropped, uint64
     pthread_mutex_unlock(&j->lock);
 }
 
-static void push(struct journal *j, struct jentry *e)
+/* Called with the lock held; e->bytes counts all of the entry. */
+static void push_locked(struct journal *j, struct jentry *e)
 {
-    e->bytes += e->arena.total + sizeof(*e); /* plus inline strings counted by the caller */
-    pthread_mutex_lock(&j->lock);
     e->id = j->next_id++;
     while (j->count && (j->count == j->cap || j->bytes + e->bytes > j->max_bytes))
         evict_oldest(j);
     j->ring[(j->head + j->count) % j->cap] = e;
     j->count++;
     j->bytes += e->bytes;
+}
+
+static void push(struct journal *j, struct jentry *e)
+{
+    e->bytes += e->arena.total + sizeof(*e); /* plus inline strings counted by the caller */
+    pthread_mutex_lock(&j->lock);
+    push_locked(j, e);
     pthread_mutex_unlock(&j->lock);
 }
 
@@ -224,18 +230,18 @@ void journal_add_http(struct journal *j, const struct mockd_req *req, const stru
     push(j, e);
 }
 
-void journal_add_ws(struct journal *j, const char *path, const char *session, bool from_client,
-                    const char *data, size_t len, bool text)
+/* One allocation per frame: the entry and its strings together (frames are many and small;
+ * the arena stays empty, so entry_free's deinit is a no-op). */
+static struct jentry *ws_entry(struct journal *j, double t_ms, const char *path,
+                               const char *session, bool from_client, const char *data,
+                               size_t len, bool text)
 {
-    if (!j || !j->cap) return;
-    /* One allocation per frame: the entry and its strings together (frames are many and small;
-     * the arena stays empty, so entry_free's deinit is a no-op). */
     size_t kept = keep(data, len, j->max_body);
     size_t pl = path ? strlen(path) : 0, sl = session ? strlen(session) : 0;
     struct jentry *e = ct_xcalloc(1, sizeof(*e) + pl + 1 + sl + 1 + kept + 1);
     char *p = (char *)(e + 1);
     e->ws = true;
-    e->t_ms = layers_wall_ms();
+    e->t_ms = t_ms;
     e->method = "WS";
     memcpy(p, path ? path : "", pl);
     e->path = p;
@@ -253,7 +259,35 @@ void journal_add_ws(struct journal *j, const char *path, const char *session, bo
         memcpy(p, data, kept);
     e->qbody = p;
     e->bytes = pl + 1 + sl + 1 + kept + 1;
-    push(j, e);
+    return e;
+}
+
+void journal_add_ws(struct journal *j, const char *path, const char *session, bool from_client,
+                    const char *data, size_t len, bool text)
+{
+    if (!j || !j->cap) return;
+    push(j, ws_entry(j, layers_wall_ms(), path, session, from_client, data, len, text));
+}
+
+void journal_add_ws_out(struct journal *j, const char *path, const char *session,
+                        const struct mockd_ws_text *frames, size_t n)
+{
+    if (!j || !j->cap) return;
+    double t = layers_wall_ms(); /* written together: one time */
+    while (n) {
+        struct jentry *es[16];
+        size_t k = n < 16 ? n : 16;
+        for (size_t i = 0; i < k; i++) {
+            es[i] = ws_entry(j, t, path, session, false, frames[i].data, frames[i].len, true);
+            es[i]->bytes += es[i]->arena.total + sizeof(*es[i]);
+        }
+        pthread_mutex_lock(&j->lock);
+        for (size_t i = 0; i < k; i++)
+            push_locked(j, es[i]);
+        pthread_mutex_unlock(&j->lock);
+        frames += k;
+        n -= k;
+    }
 }
 
 /* --- rendering ------------------------------------------------------------------------------- */

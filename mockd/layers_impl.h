@@ -12,6 +12,8 @@
  * once, so there is no lock order to keep. */
 #pragma once
 
+#include "layers_ws.h"
+
 #include "mockd.h"
 
 #include "core/arena.h"
@@ -144,6 +146,9 @@ void journal_add_http(struct journal *j, const struct mockd_req *req, const stru
                       double ms);
 void journal_add_ws(struct journal *j, const char *path, const char *session, bool from_client,
                     const char *data, size_t len, bool text);
+/** n text frames sent to the client at once (see mockd_layers_ws_frames_out). */
+void journal_add_ws_out(struct journal *j, const char *path, const char *session,
+                        const struct mockd_ws_text *frames, size_t n);
 /** Returns how many entries were removed. */
 unsigned journal_clear(struct journal *j);
 /** Admin: list (filters from the query), one entry, and verification. */

@@ -19,6 +19,17 @@ struct mockd_app;
 void mockd_layers_ws_frame(const struct mockd_app *app, const char *path, const char *session,
                            bool from_client, const char *data, size_t len, bool text);
 
+/** One text frame of a batch (borrowed for the call). */
+struct mockd_ws_text {
+    const char *data;
+    size_t len;
+};
+
+/** Record n text frames sent together (one write) to the client: as n calls of
+ * mockd_layers_ws_frame, with one clock reading and one turn of the journal's lock. */
+void mockd_layers_ws_frames_out(const struct mockd_app *app, const char *path, const char *session,
+                                const struct mockd_ws_text *frames, size_t n);
+
 /** False while the offline switch is on: refuse the upgrade (close the connection). */
 bool mockd_layers_ws_accept(const struct mockd_app *app);
 

@@ -445,6 +445,13 @@ void mockd_layers_ws_frame(const struct mockd_app *app, const char *path, const 
         journal_add_ws(app->layers->sh->journal, path, session, from_client, data, len, text);
 }
 
+void mockd_layers_ws_frames_out(const struct mockd_app *app, const char *path, const char *session,
+                                const struct mockd_ws_text *frames, size_t n)
+{
+    if (app->layers)
+        journal_add_ws_out(app->layers->sh->journal, path, session, frames, n);
+}
+
 bool mockd_layers_ws_accept(const struct mockd_app *app)
 {
     return !app->layers || !layers_is_offline(app->layers->sh, NULL);

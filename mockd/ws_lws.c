@@ -53,11 +53,15 @@ struct sess {
     const struct ct_asyncapi_channel *ch;
     struct ct_dialogue_conn *dlg;
     struct ct_buf rx;
-    struct outframe *out_head, *out_tail;
-    size_t nout;
+    /* Frames waiting for the writable callback, already framed (server frames are not
+     * masked): LWS_PRE bytes of room, then header and payload of each. Sent up to out_off;
+     * freed once all is sent, so an idle connection holds none. */
+    struct ct_buf out;
+    size_t out_off, nout;
     struct action *acts;
     size_t nacts, capacts;
     int64_t last_rx; /* last frame in either direction: the idle clock */
+    int64_t timer_at; /* when the armed timer fires; 0: none armed */
     int close_code; /* > 0: close once the queue is sent */
     char close_reason[64];
     bool drop, established;
@@ -89,6 +93,9 @@ struct mockd_ws {
     int64_t stop_deadline;
     struct sess *sessions;
     unsigned nsessions;
+    /* The dialogue engine's scratch space, shared by every connection of the service thread:
+     * each call's actions are copied at once (take_actions), so a connection keeps none. */
+    struct ct_dialogue_work *work;
 };
 
 static int64_t wall_ms(void)
@@ -113,56 +120,120 @@ static void begin_close(struct sess *s, int code, const char *reason)
     lws_callback_on_writable(s->wsi);
 }
 
+/* Frame a text frame into the connection's send buffer. */
 static void queue_frame(struct sess *s, const char *text, size_t len)
 {
     if (s->nout >= MAX_OUT) {
         begin_close(s, close_code(s, "policy_violation", 1008), "send queue full");
         return;
     }
-    struct outframe *f = ct_xmalloc(sizeof(*f) + LWS_PRE + len);
-    f->next = NULL;
-    f->len = len;
-    memcpy(f->data + LWS_PRE, text, len);
-    if (s->out_tail)
-        s->out_tail->next = f;
-    else
-        s->out_head = f;
-    s->out_tail = f;
+    struct ct_buf *b = &s->out;
+    if (!b->len) {
+        static const char pre[LWS_PRE];
+        ct_buf_reserve(b, LWS_PRE + 10 + len);
+        ct_buf_add(b, pre, LWS_PRE);
+        s->out_off = LWS_PRE;
+    }
+    unsigned char h[10];
+    size_t hl = 0;
+    h[hl++] = 0x81; /* FIN, text */
+    if (len < 126) {
+        h[hl++] = (unsigned char)len;
+    } else if (len < 65536) {
+        h[hl++] = 126;
+        h[hl++] = (unsigned char)(len >> 8);
+        h[hl++] = (unsigned char)len;
+    } else {
+        h[hl++] = 127;
+        for (int k = 7; k >= 0; k--)
+            h[hl++] = (unsigned char)((uint64_t)len >> (8 * k));
+    }
+    ct_buf_add(b, h, hl);
+    ct_buf_add(b, text, len);
     s->nout++;
     lws_callback_on_writable(s->wsi);
 }
 
-/* Wake the connection's timer at the earliest of its next action and its idle deadline. */
+/* The payload of the frame at `p` (framed by queue_frame) and the size of the whole frame. */
+static size_t frame_at(const unsigned char *p, const unsigned char **payload, size_t *len)
+{
+    size_t l = p[1], h = 2;
+    if (l == 126) {
+        l = (size_t)p[2] << 8 | p[3];
+        h = 4;
+    } else if (l == 127) {
+        l = 0;
+        for (int k = 0; k < 8; k++)
+            l = l << 8 | p[2 + k];
+        h = 10;
+    }
+    *payload = p + h;
+    *len = l;
+    return h + l;
+}
+
+/* Wake the connection's timer at the earliest of its next action and its idle deadline.
+ *
+ * A timer is never cancelled: libwebsockets 4.1's lws_set_timer_usecs() does not honour
+ * LWS_SET_TIMER_USEC_CANCEL (it schedules the timer a microsecond in the past, so the loop
+ * would call it again and again and never sleep). A timer that finds nothing due does nothing
+ * and is not re-armed. A timer that fires before the next deadline is kept too: the idle
+ * deadline moves with every frame, and re-arming then would re-sort the loop's timer list (a
+ * walk over every connection's timer) per frame; instead the timer re-arms when it fires, once
+ * per idle period. */
 static void arm_timer(struct sess *s)
 {
-    int64_t now = mockd_now_ms(), next = INT64_MAX;
+    int64_t next = INT64_MAX;
     if (s->nacts)
         next = s->acts[0].due;
     unsigned idle = s->ws->cfg->ws_idle_timeout;
     if (idle && s->last_rx + (int64_t)idle * 1000 < next)
         next = s->last_rx + (int64_t)idle * 1000;
-    if (next == INT64_MAX) {
-        lws_set_timer_usecs(s->wsi, LWS_SET_TIMER_USEC_CANCEL);
+    if (next == INT64_MAX || (s->timer_at && s->timer_at <= next))
         return;
-    }
-    int64_t us = (next - now) * 1000;
+    s->timer_at = next;
+    int64_t us = (next - mockd_now_ms()) * 1000;
     lws_set_timer_usecs(s->wsi, us > 0 ? us : 1);
 }
 
 static void run_due(struct sess *s);
 
-/* Queue the engine's actions; their delays chain from the last queued action or now. */
+/* Carry out one action now. */
+static void do_action(struct sess *s, enum ct_dlg_kind kind, const char *text, size_t len,
+                      uint16_t code, const char *reason, int64_t now)
+{
+    if (kind == CT_DLG_SEND) {
+        queue_frame(s, text, len);
+        s->last_rx = now; /* an answer in progress is not idleness */
+    } else if (kind == CT_DLG_CLOSE) {
+        begin_close(s, code ? code : 1000, reason);
+    } else {
+        s->drop = true;
+    }
+}
+
+/* Take the engine's actions; their delays chain from the last queued action or now. Actions
+ * due now, with none queued before them, are carried out at once: their text goes straight
+ * from the engine's memory into the send buffer. The others are copied into the queue. */
 static void take_actions(struct sess *s, const struct ct_dlg_action *a, size_t n)
 {
-    int64_t t = s->nacts ? s->acts[s->nacts - 1].due : mockd_now_ms();
-    if (t < mockd_now_ms())
-        t = mockd_now_ms();
+    int64_t now = mockd_now_ms();
+    int64_t t = s->nacts ? s->acts[s->nacts - 1].due : now;
+    if (t < now)
+        t = now;
+    size_t before = s->nacts;
     for (size_t i = 0; i < n; i++) {
-        if (s->nacts >= MAX_QUEUE) {
+        if (before + i >= MAX_QUEUE) {
             begin_close(s, close_code(s, "policy_violation", 1008), "too many pending replies");
-            return;
+            break;
         }
         t += a[i].delay_ms;
+        if (!s->nacts && t <= now) {
+            if (!s->close_code && !s->drop)
+                do_action(s, a[i].kind, a[i].text, a[i].len, a[i].close_code,
+                          a[i].close_reason, now);
+            continue;
+        }
         s->acts = ct_xgrow(s->acts, &s->capacts, s->nacts + 1, sizeof(*s->acts));
         struct action *q = &s->acts[s->nacts++];
         memset(q, 0, sizeof(*q));
@@ -175,6 +246,8 @@ static void take_actions(struct sess *s, const struct ct_dlg_action *a, size_t n
         q->code = a[i].close_code;
         snprintf(q->reason, sizeof(q->reason), "%s", a[i].close_reason ? a[i].close_reason : "");
     }
+    if (s->drop)
+        lws_callback_on_writable(s->wsi);
     const struct ct_diags *d = ct_dialogue_conn_diags(s->dlg);
     if (d && d->n && !s->ws->cfg->quiet) {
         struct ct_buf b;
@@ -183,8 +256,8 @@ static void take_actions(struct sess *s, const struct ct_dlg_action *a, size_t n
         fprintf(stderr, "mockd: ws: %s", ct_buf_cstr(&b));
         ct_buf_deinit(&b);
     }
-    /* The actions are copied: the engine's scratch memory can go (idle connections stay
-     * small). Actions due now go out at once, without a trip through the timer. */
+    /* Nothing of the engine's memory is kept: it can go (idle connections stay small; with the
+     * shared work area there is none of the connection's own). */
     ct_dialogue_conn_trim(s->dlg);
     run_due(s);
 }
@@ -195,19 +268,14 @@ static void run_due(struct sess *s)
     size_t done = 0;
     while (done < s->nacts && s->acts[done].due <= now && !s->close_code && !s->drop) {
         struct action *q = &s->acts[done++];
-        if (q->kind == CT_DLG_SEND) {
-            queue_frame(s, q->text, q->len);
-            s->last_rx = now; /* an answer in progress is not idleness */
-        }
-        else if (q->kind == CT_DLG_CLOSE)
-            begin_close(s, q->code ? q->code : 1000, q->reason);
-        else
-            s->drop = true;
+        do_action(s, q->kind, q->text, q->len, q->code, q->reason, now);
     }
-    for (size_t i = 0; i < done; i++)
-        ct_free(s->acts[i].text);
-    memmove(s->acts, s->acts + done, (s->nacts - done) * sizeof(*s->acts));
-    s->nacts -= done;
+    if (done) {
+        for (size_t i = 0; i < done; i++)
+            ct_free(s->acts[i].text);
+        memmove(s->acts, s->acts + done, (s->nacts - done) * sizeof(*s->acts));
+        s->nacts -= done;
+    }
     if (s->drop)
         lws_callback_on_writable(s->wsi);
     unsigned idle = s->ws->cfg->ws_idle_timeout;
@@ -227,11 +295,7 @@ static void sess_free(struct sess *s)
         s->next->prev = s->prev;
     if (s->established)
         ws->nsessions--;
-    for (struct outframe *f = s->out_head; f;) {
-        struct outframe *n = f->next;
-        ct_free(f);
-        f = n;
-    }
+    ct_buf_deinit(&s->out);
     for (struct outframe *f = s->up_head; f;) {
         struct outframe *n = f->next;
         ct_free(f);
@@ -539,6 +603,7 @@ static void start_mock(struct sess *s, struct lws *wsi)
         .role = claims.role,
         .seed = ws->cfg->seed,
         .now_ms = wall_ms(),
+        .work = ws->work,
     };
     if (!auth_ok) {
         /* The upgrade completes, then the connection closes with the contract's code. */
@@ -589,52 +654,49 @@ static void on_frame(struct sess *s, struct lws *wsi, const void *in, size_t len
     arm_timer(s);
 }
 
-/* Send every queued frame in one write: the frames are framed here (server frames are not
- * masked) and written raw, so five frames of a turn cost one system call, not five. Then close
- * or drop when asked. */
+/* Send the queued frames in one write (up to BATCH_MAX bytes of whole frames: the rest at the
+ * next writable callback), so that the five frames of a turn cost one system call, not five.
+ * Each frame is journalled as it goes. Then close or drop when asked. */
 #define BATCH_MAX (256 * 1024)
 
 static int on_writable(struct sess *s, struct lws *wsi)
 {
     if (s->drop)
         return -1; /* no close frame: the connection is dropped */
-    if (s->out_head) {
-        size_t total = 0, n = 0;
-        for (struct outframe *f = s->out_head; f && (n == 0 || total + f->len + 10 <= BATCH_MAX);
-             f = f->next, n++)
-            total += f->len + 10;
-        unsigned char *buf = ct_xmalloc(LWS_PRE + total);
-        size_t o = LWS_PRE;
-        for (size_t i = 0; i < n; i++) {
-            struct outframe *f = s->out_head;
-            buf[o++] = 0x81; /* FIN, text */
-            if (f->len < 126) {
-                buf[o++] = (unsigned char)f->len;
-            } else if (f->len < 65536) {
-                buf[o++] = 126;
-                buf[o++] = (unsigned char)(f->len >> 8);
-                buf[o++] = (unsigned char)f->len;
-            } else {
-                buf[o++] = 127;
-                for (int k = 7; k >= 0; k--)
-                    buf[o++] = (unsigned char)((uint64_t)f->len >> (8 * k));
+    if (s->nout) {
+        unsigned char *base = (unsigned char *)s->out.ptr, *start = base + s->out_off;
+        unsigned char *end = base + s->out.len, *p = start;
+        const char *path = s->ch && s->ch->address ? s->ch->address : "";
+        const char *session = s->session[0] ? s->session : NULL;
+        struct mockd_ws_text sent[32]; /* journalled together, 32 at a time */
+        size_t nsent = 0;
+        while (p < end && (p == start || (size_t)(p - start) < BATCH_MAX)) {
+            const unsigned char *payload;
+            size_t len, whole = frame_at(p, &payload, &len);
+            if (p != start && (size_t)(p - start) + whole > BATCH_MAX)
+                break;
+            sent[nsent++] = (struct mockd_ws_text){(const char *)payload, len};
+            if (nsent == sizeof(sent) / sizeof(sent[0])) {
+                mockd_layers_ws_frames_out(s->app, path, session, sent, nsent);
+                nsent = 0;
             }
-            memcpy(buf + o, f->data + LWS_PRE, f->len);
-            o += f->len;
-            mockd_layers_ws_frame(s->app, s->ch && s->ch->address ? s->ch->address : "",
-                                  s->session[0] ? s->session : NULL, false,
-                                  (const char *)f->data + LWS_PRE, f->len, true);
-            s->out_head = f->next;
+            p += whole;
             s->nout--;
-            ct_free(f);
         }
-        if (!s->out_head)
-            s->out_tail = NULL;
-        int w = lws_write(wsi, buf + LWS_PRE, o - LWS_PRE, LWS_WRITE_RAW);
-        ct_free(buf);
-        if (w < (int)(o - LWS_PRE))
+        mockd_layers_ws_frames_out(s->app, path, session, sent, nsent);
+        /* lws_write may use the LWS_PRE bytes before `start`: they are sent already, or the
+         * room left at the front of the buffer. */
+        size_t n = (size_t)(p - start);
+        int w = lws_write(wsi, start, n, LWS_WRITE_RAW);
+        if (p == end) {
+            ct_buf_deinit(&s->out);
+            s->out_off = 0;
+        } else {
+            s->out_off += n;
+        }
+        if (w < (int)n)
             return -1;
-        if (s->out_head || s->close_code)
+        if (s->nout || s->close_code)
             lws_callback_on_writable(wsi);
         return 0;
     }
@@ -712,8 +774,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             on_frame(s, wsi, in, len);
         return 0;
     case LWS_CALLBACK_TIMER:
-        if (s && s->ws)
+        if (s && s->ws) {
+            s->timer_at = 0;
             run_due(s);
+        }
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return s && s->ws ? on_writable(s, wsi) : 0;
@@ -780,8 +844,10 @@ struct mockd_ws *mockd_ws_start(const struct mockd_config *cfg, const struct moc
         return NULL;
     }
     ws->vh = lws_get_vhost_by_name(ws->ctx, "default");
+    ws->work = ct_dialogue_work_new();
     if (pthread_create(&ws->thread, NULL, service, ws) != 0) {
         lws_context_destroy(ws->ctx);
+        ct_dialogue_work_free(ws->work);
         pthread_mutex_destroy(&ws->lock);
         ct_free(ws);
         return NULL;
@@ -818,7 +884,8 @@ void mockd_ws_stop(struct mockd_ws *ws)
         nanosleep(&ts, NULL);
     }
     pthread_join(ws->thread, NULL);
-    lws_context_destroy(ws->ctx);
+    lws_context_destroy(ws->ctx); /* closes the sessions: their engine state goes first */
+    ct_dialogue_work_free(ws->work);
     for (size_t i = 0; i < ws->nadopt; i++)
         close(ws->adopt[i]);
     ct_free(ws->adopt);

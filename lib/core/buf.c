@@ -32,7 +32,7 @@ static int reserve(struct ct_buf *b, size_t n)
     return 0;
 }
 
-int ct_buf_add(struct ct_buf *b, const void *p, size_t n)
+int ct__buf_add_slow(struct ct_buf *b, const void *p, size_t n)
 {
     int rc = reserve(b, n);
     if (rc)
@@ -44,14 +44,9 @@ int ct_buf_add(struct ct_buf *b, const void *p, size_t n)
     return 0;
 }
 
-int ct_buf_adds(struct ct_buf *b, const char *s)
+int ct_buf_reserve(struct ct_buf *b, size_t n)
 {
-    return ct_buf_add(b, s, strlen(s));
-}
-
-int ct_buf_addc(struct ct_buf *b, char c)
-{
-    return ct_buf_add(b, &c, 1);
+    return reserve(b, n);
 }
 
 int ct_buf_printf(struct ct_buf *b, const char *fmt, ...)

@@ -85,8 +85,18 @@ const char *ct_dialogue_schema_text(void);
 
 /* --- connections ------------------------------------------------------------------------------ */
 
+/** Scratch space for engine calls (rendered frames, parsed nodes, validation state), shared by
+ * the connections one thread serves. Without one a connection has its own, kept between calls
+ * (ct_dialogue_conn_trim gives it back). With one, a connection holds no scratch memory between
+ * calls, calls reuse its memory instead of allocating, and a call's results (actions, their
+ * texts) are valid only until the next call on any connection sharing it. Used by one thread at
+ * a time. Caller owns: ct_dialogue_work_free(), after the connections using it. */
+struct ct_dialogue_work;
+struct ct_dialogue_work *ct_dialogue_work_new(void);
+void ct_dialogue_work_free(struct ct_dialogue_work *w);
+
 /** What the engine knows about a connection (or an SSE request). Copied by ct_dialogue_conn_new:
- * nothing in it needs to outlive the call. */
+ * nothing in it needs to outlive the call but `work`. */
 struct ct_dialogue_ctx {
     const char *channel;         /* the path connected to (or a channel id); NULL for SSE */
     const struct ct_node *query; /* object of query parameters (string values), may be NULL */
@@ -94,6 +104,8 @@ struct ct_dialogue_ctx {
     const char *session_id; /* the session to report; NULL: one is made ("sess_" + 10 hex) */
     uint64_t seed;          /* random ids are drawn from it: same seed, same ids */
     int64_t now_ms;         /* milliseconds since the Unix epoch, when it connected */
+    struct ct_dialogue_work *work; /* NULL, or a work area to share (borrowed: it must outlive
+                                      the connection) */
 };
 
 enum ct_dlg_kind {
@@ -163,7 +175,8 @@ size_t ct_dialogue_sse_example(struct ct_dialogue_conn *c, const char *text, siz
                                const struct ct_dlg_action **out);
 
 /** Release the memory of the last call's results (its actions become invalid): for transports
- * that copied the actions, so that an idle connection costs little. */
+ * that copied the actions, so that an idle connection costs little. A shared work area is kept
+ * (its owner frees it). */
 void ct_dialogue_conn_trim(struct ct_dialogue_conn *c);
 
 /** Problems of the last call (frames withheld because they broke the contract, template values

@@ -280,6 +280,17 @@ struct ct_diag *ct__dlg_err_in(struct ct_diags *diags, const struct ct_node *n, 
                                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /** A connection (engine.c). Fields are the engine's; template.c reads them through dlg_rctx. */
+/* Scratch space of engine calls: the connection's own, or one shared by the connections a thread
+ * serves (ct_dialogue_work_new). Everything in it is valid until the next call that uses it. */
+struct ct_dialogue_work {
+    struct ct_arena scratch;    /* rendered texts, parsed frames, computed values */
+    struct ct_dlg_action *acts; /* the call's actions (the connection counts them) */
+    size_t capacts;
+    struct ct_buf frame, text;  /* rendering: a frame's JSON, a string template's text */
+    struct ct_vctx *vc;
+    void *md;                   /* regex match data */
+};
+
 struct ct_dialogue_conn {
     const struct ct_dialogue_set *set;
     const struct ct_asyncapi_channel *ch; /* resolved channel, or NULL */
@@ -290,12 +301,10 @@ struct ct_dialogue_conn {
     uint64_t rng;
     int64_t opened;
     char **state;        /* per variable: its JSON text (owned), NULL while undefined */
-    struct ct_arena scratch; /* per call: rendered texts, parsed frames, computed values */
-    struct ct_dlg_action *acts;
-    size_t nacts, capacts;
+    struct ct_dialogue_work *w; /* scratch of the calls: own (own_work) or shared, borrowed */
+    bool own_work;
+    size_t nacts;               /* actions of the last call, in w->acts */
     struct ct_diags diags;
-    struct ct_vctx *vc;
-    void *md;                /* regex match data */
     uint64_t turn;           /* user frames received */
     uint32_t invalid_streak; /* invalid frames in a row */
     int64_t busy_until;      /* when the last queued turn's last action is due */
@@ -346,6 +355,12 @@ const struct ct_node *ct__dlg_eval(struct dlg_rctx *r, const struct dlg_expr *e)
 void ct__dlg_render_json(struct dlg_rctx *r, const struct dlg_tv *tv, struct ct_buf *out);
 /** Render a template as plain text (strings unquoted, other values as JSON). */
 void ct__dlg_render_text(struct dlg_rctx *r, const struct dlg_tv *tv, struct ct_buf *out);
+/** Render a JSON template into nodes of the context's arena (literal parts are the script's own
+ * nodes, shared): ct_json_emit of the result is exactly what ct__dlg_render_json writes, with
+ * the same values evaluated in the same order and the same diagnostics. *dup_key is set when an
+ * object got a key twice (the text would not parse). Borrowed from the arena and the script. */
+const struct ct_node *ct__dlg_render_node(struct dlg_rctx *r, const struct dlg_tv *tv,
+                                          bool *dup_key);
 
 /** New nodes in an arena (for computed values). */
 struct ct_node *ct__dlg_str(struct ct_arena *a, const char *s, size_t len);

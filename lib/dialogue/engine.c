@@ -5,7 +5,8 @@
  * actions into frames with their delays, checks each frame against the contract and returns
  * them. It never sleeps, reads a clock or touches a socket. Per-connection state (variables,
  * counters, the random generator, the queue of turns) lives in struct ct_dialogue_conn; anything
- * produced for one call lives in the connection's scratch arena until the next call. */
+ * produced for one call lives in the call's work area (struct ct_dialogue_work: the connection's
+ * own, or one shared by the connections of a thread) until the next call that uses it. */
 #include "dialogue_impl.h"
 
 #include "core/alloc.h"
@@ -13,6 +14,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* --- connections ------------------------------------------------------------------------------ */
@@ -35,6 +37,45 @@ uint64_t ct__dlg_rand(struct ct_dialogue_conn *c)
     return splitmix(&c->rng);
 }
 
+/* --- work areas ------------------------------------------------------------------------------- */
+
+static void work_init(struct ct_dialogue_work *w)
+{
+    memset(w, 0, sizeof(*w));
+    ct_arena_init(&w->scratch, 1 << 12);
+    ct_buf_init(&w->frame, 0);
+    ct_buf_init(&w->text, 0);
+    w->vc = ct_vctx_new();
+    w->md = ct__regex_md_new();
+}
+
+static void work_deinit(struct ct_dialogue_work *w)
+{
+    ct_arena_deinit(&w->scratch);
+    ct_free(w->acts);
+    ct_buf_deinit(&w->frame);
+    ct_buf_deinit(&w->text);
+    ct_vctx_free(w->vc);
+    ct__regex_md_free(w->md);
+}
+
+struct ct_dialogue_work *ct_dialogue_work_new(void)
+{
+    struct ct_dialogue_work *w = ct_xmalloc(sizeof(*w));
+    work_init(w);
+    return w;
+}
+
+void ct_dialogue_work_free(struct ct_dialogue_work *w)
+{
+    if (!w)
+        return;
+    work_deinit(w);
+    ct_free(w);
+}
+
+/* --- connections (continued) ------------------------------------------------------------------ */
+
 struct ct_dialogue_conn *ct_dialogue_conn_new(const struct ct_dialogue_set *s,
                                               const struct ct_dialogue_ctx *ctx)
 {
@@ -55,7 +96,12 @@ struct ct_dialogue_conn *ct_dialogue_conn_new(const struct ct_dialogue_set *s,
     if (s->api && ctx->channel)
         c->ch = ct_asyncapi_channel(s->api, ctx->channel, strlen(ctx->channel));
     ct_arena_init(&c->keep, 1024);
-    ct_arena_init(&c->scratch, 1 << 12);
+    if (ctx->work) {
+        c->w = ctx->work;
+    } else {
+        c->w = ct_dialogue_work_new();
+        c->own_work = true;
+    }
     ct_diags_init(&c->diags);
     c->diags.max = 64;
     if (ctx->query) {
@@ -80,8 +126,6 @@ struct ct_dialogue_conn *ct_dialogue_conn_new(const struct ct_dialogue_set *s,
             c->state[i] = ct_buf_steal(&b, NULL);
         }
     }
-    c->vc = ct_vctx_new();
-    c->md = ct__regex_md_new();
     return c;
 }
 
@@ -97,12 +141,10 @@ void ct_dialogue_conn_free(struct ct_dialogue_conn *c)
     ct_free(c->email);
     ct_free(c->role);
     ct_free(c->session);
-    ct_free(c->acts);
     ct_arena_deinit(&c->keep);
-    ct_arena_deinit(&c->scratch);
+    if (c->own_work)
+        ct_dialogue_work_free(c->w);
     ct_diags_deinit(&c->diags);
-    ct_vctx_free(c->vc);
-    ct__regex_md_free(c->md);
     ct_free(c);
 }
 
@@ -155,7 +197,7 @@ static void note_turn_end(struct ct_dialogue_conn *c, int64_t now, int64_t end)
 
 static void begin_call(struct ct_dialogue_conn *c)
 {
-    ct_arena_reset(&c->scratch);
+    ct_arena_reset(&c->w->scratch);
     c->nacts = 0;
     ct_diags_clear(&c->diags);
     c->last_rule = NULL;
@@ -241,7 +283,7 @@ static bool matcher_holds(struct ct_dialogue_conn *c, const struct dlg_matcher *
         return false;
     case M_MATCHES:
         return v && v->kind == CT_STRING && m->re &&
-               ct__regex_match(m->re, c->md, v->u.str, v->len) == 1;
+               ct__regex_match(m->re, c->w->md, v->u.str, v->len) == 1;
     case M_EXISTS:
         return (v != NULL) == ((m->arg->flags & CT_NF_TRUE) != 0);
     default:
@@ -308,7 +350,7 @@ static bool rule_matches(struct ct_dialogue_conn *c, const struct dlg_rule *r,
     if (r->langs && (!rc->lang || !(r->langs & (rc->lang[0] == 'z' ? 1u : 2u))))
         return false;
     if (r->text &&
-        (!rc->text || ct__regex_match(r->text, c->md, rc->text->u.str, rc->text->len) != 1))
+        (!rc->text || ct__regex_match(r->text, c->w->md, rc->text->u.str, rc->text->len) != 1))
         return false;
     rc->rule = r;
     for (uint32_t i = 0; i < r->nconds; i++) {
@@ -355,8 +397,9 @@ static void advance(struct emitter *e, uint32_t ms)
 static struct ct_dlg_action *push(struct emitter *e, enum ct_dlg_kind kind)
 {
     struct ct_dialogue_conn *c = e->c;
-    c->acts = ct_xgrow(c->acts, &c->capacts, c->nacts + 1, sizeof(*c->acts));
-    struct ct_dlg_action *a = &c->acts[c->nacts++];
+    struct ct_dialogue_work *w = c->w;
+    w->acts = ct_xgrow(w->acts, &w->capacts, c->nacts + 1, sizeof(*w->acts));
+    struct ct_dlg_action *a = &w->acts[c->nacts++];
     memset(a, 0, sizeof(*a));
     a->kind = kind;
     int64_t d = e->clock - e->last;
@@ -368,7 +411,7 @@ static struct ct_dlg_action *push(struct emitter *e, enum ct_dlg_kind kind)
 static char *keep_text(struct emitter *e, struct ct_buf *b, size_t *len)
 {
     *len = b->len;
-    return ct_arena_strndup(&e->c->scratch, ct_buf_cstr(b), b->len);
+    return ct_arena_strndup(&e->c->w->scratch, ct_buf_cstr(b), b->len);
 }
 
 /* Report a frame the engine will not send, at the script's action. */
@@ -386,28 +429,167 @@ static void withhold(struct emitter *e, const struct dlg_action *act, const stru
                  "rule '%s': withheld a frame that breaks the contract: %s", e->rule->name, why);
 }
 
-/* Is the text a frame (WebSocket) or data record (SSE) the contract accepts? */
-static bool keeps_contract(struct emitter *e, const char *text, size_t len,
-                           const struct dlg_action *act)
+/* Is `s` (n bytes) valid UTF-8, as the JSON parser requires of strings? */
+static bool utf8_ok(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint64_t w;
+        if (n - i >= 8 && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull))) {
+            i += 8; /* eight ASCII bytes */
+            continue;
+        }
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp, min;
+        if (c >= 0xC2 && c <= 0xDF)
+            k = 2, cp = c & 0x1F, min = 0x80;
+        else if (c >= 0xE0 && c <= 0xEF)
+            k = 3, cp = c & 0x0F, min = 0x800;
+        else if (c >= 0xF0 && c <= 0xF4)
+            k = 4, cp = c & 0x07, min = 0x10000;
+        else
+            return false;
+        if (n - i < k)
+            return false;
+        for (size_t j = 1; j < k; j++) {
+            if ((s[i + j] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + j] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+/* Is the number node what the JSON parser makes of its literal: JSON syntax, the same flags
+ * (integer, exact, negative) and bit for bit the same double? */
+static bool number_as_parsed(const struct ct_node *n)
+{
+    const char *p = n->u.text, *end = p + n->len;
+    bool neg = p < end && *p == '-';
+    if (neg)
+        p++;
+    const char *digits = p;
+    if (p < end && *p == '0')
+        p++;
+    else if (p < end && *p >= '1' && *p <= '9')
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    else
+        return false;
+    size_t intdigits = (size_t)(p - digits);
+    bool isint = true;
+    if (p < end && *p == '.') {
+        isint = false;
+        if (++p == end || !(*p >= '0' && *p <= '9'))
+            return false;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        isint = false;
+        if (++p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p == end || !(*p >= '0' && *p <= '9'))
+            return false;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p != end)
+        return false;
+    uint8_t want = (uint8_t)((isint ? CT_NF_INT : 0) | (neg ? CT_NF_NEG : 0));
+    double v;
+    if (isint && intdigits <= 15) {
+        int64_t x = 0;
+        for (const char *d = digits; d < p; d++)
+            x = x * 10 + (*d - '0');
+        v = (double)(neg ? -x : x);
+        want |= CT_NF_EXACT;
+    } else {
+        char tmp[64];
+        if (n->len >= sizeof(tmp))
+            return false;
+        memcpy(tmp, n->u.text, n->len);
+        tmp[n->len] = '\0';
+        v = strtod(tmp, NULL);
+    }
+    return (n->flags & (CT_NF_INT | CT_NF_EXACT | CT_NF_NEG)) == want &&
+           memcmp(&v, &n->num, sizeof(v)) == 0;
+}
+
+/* Would parsing ct_json_emit's text of `n` give back the same tree (so that validating `n` is
+ * validating the frame)? Every string and key valid UTF-8, every number as the parser reads its
+ * literal, nesting well inside the parser's limit (256). Repeated keys are caught where objects
+ * are built (ct__dlg_render_node); the nodes from parsers have none. */
+static bool same_as_parsed(const struct ct_node *n, unsigned depth)
+{
+    switch (n->kind) {
+    case CT_STRING:
+        return utf8_ok((const unsigned char *)n->u.str, n->len);
+    case CT_NUMBER:
+        return number_as_parsed(n);
+    case CT_ARRAY:
+        if (depth > 200)
+            return false;
+        for (uint32_t i = 0; i < n->len; i++)
+            if (!same_as_parsed(n->u.items[i], depth + 1))
+                return false;
+        return true;
+    case CT_OBJECT:
+        if (depth > 200)
+            return false;
+        for (uint32_t i = 0; i < n->len; i++) {
+            const struct ct_node *k = n->u.members[i].key;
+            if (!utf8_ok((const unsigned char *)k->u.str, k->len) ||
+                !same_as_parsed(n->u.members[i].val, depth + 1))
+                return false;
+        }
+        return true;
+    default:
+        return true;
+    }
+}
+
+/* Is the text a frame (WebSocket) or data record (SSE) the contract accepts? `n`, when not NULL,
+ * is the tree the text was emitted from: when parsing the text would give it back, it is
+ * validated as it is; otherwise, and whenever it fails (for the diagnostics), the text is parsed
+ * and validated, as a client would read it. */
+static bool keeps_contract(struct emitter *e, const char *text, size_t len, const struct ct_node *n,
+                           bool dup_key, const struct dlg_action *act)
 {
     struct ct_dialogue_conn *c = e->c;
     const struct ct_schema *data = e->sse && e->rule->sse ? e->rule->sse->data : NULL;
     if (e->sse ? !data : !c->ch)
         return true; /* nothing to check against */
-    struct ct_source *src = ct_arena_zalloc(&c->scratch, sizeof(*src));
+    struct ct_vopts vo = {.direction = CT_DIR_RESPONSE, .all_errors = false};
+    if (n && !dup_key && len <= ((size_t)64 << 20) && same_as_parsed(n, 0)) {
+        struct ct_diags vd;
+        ct_diags_init(&vd);
+        bool ok = e->sse ? ct_schema_validate_opts(data, c->w->vc, n, &vo, &vd)
+                         : ct_asyncapi_match(c->set->api, c->ch, CT_AA_SEND, n, c->w->vc, &vd) != NULL;
+        ct_diags_deinit(&vd);
+        if (ok)
+            return true;
+    }
+    struct ct_source *src = ct_arena_zalloc(&c->w->scratch, sizeof(*src));
     src->name = e->sse ? "<sse data>" : "<frame>";
     src->text = text;
     src->len = len;
     struct ct_diags vd;
     ct_diags_init(&vd);
-    const struct ct_node *n = ct_json_parse(&c->scratch, src, NULL, &vd);
+    const struct ct_node *parsed = ct_json_parse(&c->w->scratch, src, NULL, &vd);
     bool ok = false;
-    if (n && e->sse) {
-        struct ct_vopts vo = {.direction = CT_DIR_RESPONSE, .all_errors = false};
-        ok = ct_schema_validate_opts(data, c->vc, n, &vo, &vd);
-    } else if (n) {
-        ok = ct_asyncapi_match(c->set->api, c->ch, CT_AA_SEND, n, c->vc, &vd) != NULL;
-    }
+    if (parsed && e->sse)
+        ok = ct_schema_validate_opts(data, c->w->vc, parsed, &vo, &vd);
+    else if (parsed)
+        ok = ct_asyncapi_match(c->set->api, c->ch, CT_AA_SEND, parsed, c->w->vc, &vd) != NULL;
     if (!ok)
         withhold(e, act, &vd);
     ct_diags_deinit(&vd);
@@ -440,17 +622,22 @@ static void send_frame(struct emitter *e, const struct dlg_tv *tv, const struct 
     if (!tv || e->stopped)
         return;
     e->r->now = e->clock;
-    struct ct_buf b;
-    ct_buf_init(&b, 0);
-    if (raw)
-        ct__dlg_render_text(e->r, tv, &b);
-    else
-        ct__dlg_render_json(e->r, tv, &b);
+    struct ct_buf *b = &e->c->w->frame; /* reused: grown once, not per frame */
+    b->len = 0;
+    const struct ct_node *n = NULL;
+    bool dup_key = false;
+    if (raw) {
+        ct__dlg_render_text(e->r, tv, b);
+    } else {
+        /* Rendered as nodes, then written: the nodes are validated without parsing the text
+         * back (see keeps_contract). */
+        n = ct__dlg_render_node(e->r, tv, &dup_key);
+        ct_json_emit(n, b, false);
+    }
     size_t len;
-    char *text = keep_text(e, &b, &len);
-    ct_buf_deinit(&b);
+    char *text = keep_text(e, b, &len);
     bool on_purpose = act && act->invalid;
-    if (!on_purpose && !keeps_contract(e, text, len, act))
+    if (!on_purpose && !keeps_contract(e, text, len, n, dup_key, act))
         return;
     struct ct_dlg_action *a = push(e, CT_DLG_SEND);
     a->text = text;
@@ -474,13 +661,12 @@ static void run_stream(struct emitter *e, const struct dlg_action *act)
     const struct dlg_stream *st = act->stream;
     struct dlg_rctx *r = e->r;
     r->now = e->clock;
-    struct ct_buf b;
-    ct_buf_init(&b, 0);
+    struct ct_buf *b = &e->c->w->frame;
+    b->len = 0;
     if (st->text)
-        ct__dlg_render_text(r, st->text, &b);
+        ct__dlg_render_text(r, st->text, b);
     size_t tlen;
-    const char *text = keep_text(e, &b, &tlen);
-    ct_buf_deinit(&b);
+    const char *text = keep_text(e, b, &tlen);
     size_t ncp = ct__dlg_cp_count(text, tlen);
     size_t k;
     if (st->chunks)
@@ -648,7 +834,7 @@ static size_t run_rule(struct ct_dialogue_conn *c, const struct dlg_rule *rule,
             c->state[var] = NULL;
         }
     }
-    *out = c->acts;
+    *out = c->w->acts;
     return c->nacts;
 }
 
@@ -661,7 +847,7 @@ size_t ct_dialogue_on_open(struct ct_dialogue_conn *c, int64_t now_ms,
     *out = NULL;
     if (c->closed)
         return 0;
-    struct dlg_rctx r = {.a = &c->scratch, .conn = c, .now = now_ms, .start = now_ms};
+    struct dlg_rctx r = {.a = &c->w->scratch, .conn = c, .now = now_ms, .start = now_ms};
     const struct dlg_rule *rule = find_rule(c, EV_OPEN, &r, NULL, NULL);
     return rule ? run_rule(c, rule, &r, now_ms, out) : 0;
 }
@@ -683,7 +869,7 @@ static size_t dispatch_frame(struct ct_dialogue_conn *c, const struct ct_node *m
                              const char *invalid_reason, const char *invalid_message,
                              int64_t now_ms, const struct ct_dlg_action **out)
 {
-    struct dlg_rctx r = {.a = &c->scratch, .conn = c, .message = msg, .now = now_ms,
+    struct dlg_rctx r = {.a = &c->w->scratch, .conn = c, .message = msg, .now = now_ms,
                          .start = now_ms};
     c->turn++;
     const char *type = NULL;
@@ -696,12 +882,12 @@ static size_t dispatch_frame(struct ct_dialogue_conn *c, const struct ct_node *m
         ct_diags_init(&vd);
         const struct ct_asyncapi_message *m = ct_asyncapi_identify(c->ch, CT_AA_RECEIVE, msg);
         if (!m) {
-            ct_asyncapi_match(c->set->api, c->ch, CT_AA_RECEIVE, msg, c->vc, &vd);
+            ct_asyncapi_match(c->set->api, c->ch, CT_AA_RECEIVE, msg, c->w->vc, &vd);
             invalid_reason = "unknown_type";
-            invalid_message = first_error(&c->scratch, &vd);
-        } else if (!ct_asyncapi_validate(m, c->vc, msg, &vd)) {
+            invalid_message = first_error(&c->w->scratch, &vd);
+        } else if (!ct_asyncapi_validate(m, c->w->vc, msg, &vd)) {
             invalid_reason = "schema";
-            invalid_message = first_error(&c->scratch, &vd);
+            invalid_message = first_error(&c->w->scratch, &vd);
         }
         ct_diags_deinit(&vd);
     }
@@ -734,21 +920,21 @@ size_t ct_dialogue_on_text(struct ct_dialogue_conn *c, const char *text, size_t 
     *out = NULL;
     if (c->closed)
         return 0;
-    struct ct_source *src = ct_arena_zalloc(&c->scratch, sizeof(*src));
+    struct ct_source *src = ct_arena_zalloc(&c->w->scratch, sizeof(*src));
     src->name = "<frame>";
-    src->text = ct_arena_strndup(&c->scratch, text, len);
+    src->text = ct_arena_strndup(&c->w->scratch, text, len);
     src->len = len;
     struct ct_diags pd;
     ct_diags_init(&pd);
     struct ct_parse_limits lim = {.max_bytes = 1 << 20, .max_depth = 64};
-    const struct ct_node *msg = ct_json_parse(&c->scratch, src, &lim, &pd);
+    const struct ct_node *msg = ct_json_parse(&c->w->scratch, src, &lim, &pd);
     const char *why = NULL;
     if (!msg) {
         const struct ct_diag *g = pd.n ? &pd.v[0] : NULL;
-        why = g ? ct_arena_strdup(&c->scratch, g->msg) : "not JSON";
+        why = g ? ct_arena_strdup(&c->w->scratch, g->msg) : "not JSON";
         if (g && g->line) {
             char *w = ct_xasprintf("line %u, column %u: %s", g->line, g->col, g->msg);
-            why = ct_arena_strdup(&c->scratch, w);
+            why = ct_arena_strdup(&c->w->scratch, w);
             ct_free(w);
         }
     }
@@ -762,7 +948,7 @@ size_t ct_dialogue_sse(struct ct_dialogue_conn *c, const char *operation_id,
 {
     begin_call(c);
     *out = NULL;
-    struct dlg_rctx r = {.a = &c->scratch, .conn = c, .request = request_body, .now = now_ms,
+    struct dlg_rctx r = {.a = &c->w->scratch, .conn = c, .request = request_body, .now = now_ms,
                          .start = now_ms};
     const struct dlg_rule *rule = find_rule(c, EV_SSE, &r, NULL, operation_id);
     return rule ? run_rule(c, rule, &r, now_ms, out) : 0;
@@ -779,7 +965,7 @@ int ct_dialogue_upgrade_status(const struct ct_dialogue_set *s, const struct ct_
     if (!any)
         return 0;
     struct ct_dialogue_conn *c = ct_dialogue_conn_new(s, ctx);
-    struct dlg_rctx r = {.a = &c->scratch, .conn = c, .now = ctx->now_ms, .start = ctx->now_ms};
+    struct dlg_rctx r = {.a = &c->w->scratch, .conn = c, .now = ctx->now_ms, .start = ctx->now_ms};
     const struct dlg_rule *rule = find_rule(c, EV_UPGRADE, &r, NULL, NULL);
     int status = rule ? rule->refuse : 0;
     if (rule && rule_name)
@@ -808,15 +994,16 @@ static void record_flush(struct ct_dialogue_conn *c, struct sse_record *rec, uin
                          const char *done)
 {
     if (rec->have_data) {
-        c->acts = ct_xgrow(c->acts, &c->capacts, c->nacts + 1, sizeof(*c->acts));
-        struct ct_dlg_action *a = &c->acts[c->nacts++];
+        struct ct_dialogue_work *w = c->w;
+        w->acts = ct_xgrow(w->acts, &w->capacts, c->nacts + 1, sizeof(*w->acts));
+        struct ct_dlg_action *a = &w->acts[c->nacts++];
         memset(a, 0, sizeof(*a));
         a->kind = CT_DLG_SEND;
         a->delay_ms = c->nacts == 1 ? 0 : every_ms;
-        a->text = ct_arena_strndup(&c->scratch, ct_buf_cstr(&rec->data), rec->data.len);
+        a->text = ct_arena_strndup(&c->w->scratch, ct_buf_cstr(&rec->data), rec->data.len);
         a->len = rec->data.len;
-        a->event = rec->have_event ? ct_arena_strdup(&c->scratch, ct_buf_cstr(&rec->event)) : NULL;
-        a->id = rec->have_id ? ct_arena_strdup(&c->scratch, ct_buf_cstr(&rec->id)) : NULL;
+        a->event = rec->have_event ? ct_arena_strdup(&c->w->scratch, ct_buf_cstr(&rec->event)) : NULL;
+        a->id = rec->have_id ? ct_arena_strdup(&c->w->scratch, ct_buf_cstr(&rec->id)) : NULL;
         a->done = done && !strcmp(a->text, done);
     }
     record_reset(rec);
@@ -869,14 +1056,22 @@ size_t ct_dialogue_sse_example(struct ct_dialogue_conn *c, const char *text, siz
         }
     }
     record_flush(c, &rec, every_ms, done); /* a last record without its blank line */
-    *out = c->acts;
+    *out = c->w->acts;
     return c->nacts;
 }
 
 void ct_dialogue_conn_trim(struct ct_dialogue_conn *c)
 {
-    /* The scratch arena's blocks go back to the allocator; the next call makes a new one. */
-    ct_arena_deinit(&c->scratch);
-    ct_arena_init(&c->scratch, 1 << 12);
+    /* The own work area's memory goes back to the allocator; the next call makes it anew. A
+     * shared one is its owner's to keep. */
     c->nacts = 0;
+    if (!c->own_work)
+        return;
+    ct_arena_deinit(&c->w->scratch);
+    ct_arena_init(&c->w->scratch, 1 << 12);
+    ct_free(c->w->acts);
+    c->w->acts = NULL;
+    c->w->capacts = 0;
+    ct_buf_deinit(&c->w->frame);
+    ct_buf_deinit(&c->w->text);
 }

@@ -93,9 +93,17 @@ static struct ct_node *number_node(struct ct_arena *a, const char *text, double 
 
 struct ct_node *ct__dlg_int(struct ct_arena *a, int64_t v)
 {
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%" PRId64, v);
-    return number_node(a, buf, (double)v, true);
+    /* Decimal digits by hand: snprintf was the most of rendering a timestamp. */
+    char buf[24], *p = buf + sizeof(buf);
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    *--p = '\0';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return number_node(a, p, (double)v, true);
 }
 
 struct ct_node *ct__dlg_num(struct ct_arena *a, double v)
@@ -1137,11 +1145,12 @@ void ct__dlg_render_json(struct dlg_rctx *r, const struct dlg_tv *tv, struct ct_
         ct_json_emit(tv->node, out, false);
         break;
     case TV_STR: {
-        struct ct_buf t;
-        ct_buf_init(&t, 0);
-        ct__dlg_render_text(r, tv, &t);
-        ct_json_emit_string(out, t.ptr ? t.ptr : "", t.len);
-        ct_buf_deinit(&t);
+        /* The work area's text buffer: rendering a string template's parts never comes back
+         * here, so it is free. */
+        struct ct_buf *t = &r->conn->w->text;
+        t->len = 0;
+        ct__dlg_render_text(r, tv, t);
+        ct_json_emit_string(out, t->len ? t->ptr : "", t->len);
         break;
     }
     case TV_EXPR: {
@@ -1215,6 +1224,83 @@ void ct__dlg_render_json(struct dlg_rctx *r, const struct dlg_tv *tv, struct ct_
         break;
     }
     }
+}
+
+/* --- rendering into nodes ------------------------------------------------------------------- */
+
+static const struct ct_node null_node = {.kind = CT_NULL};
+
+/* The value of a member or item that is an expression: NULL when it is left out (undefined and
+ * marked `?`), the null node when it is undefined (reported). */
+static const struct ct_node *expr_node(struct dlg_rctx *r, const struct dlg_expr *e)
+{
+    const struct ct_node *v = ct__dlg_eval(r, e);
+    if (v)
+        return v;
+    if (e->optional)
+        return NULL;
+    undefined(r, e);
+    return &null_node;
+}
+
+const struct ct_node *ct__dlg_render_node(struct dlg_rctx *r, const struct dlg_tv *tv,
+                                          bool *dup_key)
+{
+    switch (tv->kind) {
+    case TV_LIT:
+        return tv->node;
+    case TV_STR: {
+        struct ct_buf *t = &r->conn->w->text; /* free: see ct__dlg_render_json */
+        t->len = 0;
+        ct__dlg_render_text(r, tv, t);
+        return ct__dlg_str(r->a, t->len ? t->ptr : "", t->len);
+    }
+    case TV_EXPR: {
+        const struct ct_node *v = ct__dlg_eval(r, tv->e);
+        if (!v && !tv->e->optional)
+            undefined(r, tv->e);
+        return v ? v : &null_node;
+    }
+    case TV_OBJ: {
+        /* Room for every member: those left out only make it shorter, and the index of a
+         * large object (placed after the members) needs no more than the full count's. */
+        struct ct_node *o = ct_arena_zalloc(r->a, sizeof(*o));
+        o->kind = CT_OBJECT;
+        o->u.members = ct_arena_alloc(r->a, ct__obj_members_size(tv->n));
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < tv->n; i++) {
+            const struct dlg_tv *v = tv->members[i].val;
+            const struct ct_node *val = v->kind == TV_EXPR ? expr_node(r, v->e)
+                                                           : ct__dlg_render_node(r, v, dup_key);
+            if (!val)
+                continue;
+            o->u.members[k].key = (struct ct_node *)tv->members[i].key;
+            o->u.members[k].val = (struct ct_node *)val;
+            k++;
+        }
+        o->len = k;
+        long first;
+        if (ct__obj_finish(o, &first) >= 0)
+            *dup_key = true;
+        return o;
+    }
+    case TV_ARR: {
+        struct ct_node *a = ct_arena_zalloc(r->a, sizeof(*a));
+        a->kind = CT_ARRAY;
+        a->u.items = ct_arena_alloc(r->a, (tv->n ? tv->n : 1) * sizeof(*a->u.items));
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < tv->n; i++) {
+            const struct dlg_tv *v = tv->items[i];
+            const struct ct_node *val = v->kind == TV_EXPR ? expr_node(r, v->e)
+                                                           : ct__dlg_render_node(r, v, dup_key);
+            if (val)
+                a->u.items[k++] = (struct ct_node *)val;
+        }
+        a->len = k;
+        return a;
+    }
+    }
+    return &null_node;
 }
 
 struct dlg_expr *ct__dlg_expr_compile(struct ct_arena *a, const struct ct_node *n,

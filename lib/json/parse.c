@@ -26,9 +26,11 @@ struct parser {
     uint32_t line;
     size_t line_extra; /* UTF-8 continuation bytes seen on this line: column counts characters */
     uint32_t depth, max_depth;
-    /* A stack of pending children shared by all open containers. */
+    /* A stack of pending children shared by all open containers; it starts in `small` (most
+     * documents need no more, so parsing one costs no heap allocation). */
     void **stack;
     size_t nstack, capstack;
+    void *small[64];
     bool failed;
 };
 
@@ -105,8 +107,15 @@ static struct ct_node *new_node(struct parser *ps, enum ct_kind kind, const char
 
 static void push(struct parser *ps, void *v)
 {
-    if (ps->nstack == ps->capstack)
-        ps->stack = ct_xgrow(ps->stack, &ps->capstack, ps->nstack + 1, sizeof(void *));
+    if (ps->nstack == ps->capstack) {
+        if (ps->stack == ps->small) {
+            ps->stack = ct_xmalloc(2 * ps->capstack * sizeof(void *));
+            memcpy(ps->stack, ps->small, ps->nstack * sizeof(void *));
+            ps->capstack *= 2;
+        } else {
+            ps->stack = ct_xgrow(ps->stack, &ps->capstack, ps->nstack + 1, sizeof(void *));
+        }
+    }
     ps->stack[ps->nstack++] = v;
 }
 
@@ -569,6 +578,8 @@ struct ct_node *ct_json_parse(struct ct_arena *arena, const struct ct_source *sr
         .line = 1,
         .max_depth = lim && lim->max_depth ? lim->max_depth : 256,
     };
+    ps.stack = ps.small;
+    ps.capstack = sizeof(ps.small) / sizeof(ps.small[0]);
     if (src->len > max_bytes) {
         ct_diags_add(diags, CT_SEV_ERROR, CT_E_TOOBIG, src, 0, 0,
                      "document is %zu bytes: expected at most %zu", src->len, max_bytes);
@@ -586,7 +597,8 @@ struct ct_node *ct_json_parse(struct ct_arena *arena, const struct ct_source *sr
             root = NULL;
         }
     }
-    ct_free(ps.stack);
+    if (ps.stack != ps.small)
+        ct_free(ps.stack);
     return root;
 }
 

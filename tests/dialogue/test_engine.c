@@ -32,6 +32,7 @@ static const char mini_asyncapi[] =
     "    messages:\n"
     "      hello: {$ref: '#/components/messages/Hello'}\n"
     "      reply: {$ref: '#/components/messages/Reply'}\n"
+    "      count: {$ref: '#/components/messages/Count'}\n"
     "    x-close-codes:\n"
     "      - {code: 1000, name: normal_closure}\n"
     "      - {code: 4001, name: auth_failed}\n"
@@ -43,7 +44,8 @@ static const char mini_asyncapi[] =
     "  sendReply:\n"
     "    action: send\n"
     "    channel: {$ref: '#/channels/chat'}\n"
-    "    messages: [{$ref: '#/channels/chat/messages/reply'}]\n"
+    "    messages: [{$ref: '#/channels/chat/messages/reply'}, "
+    "{$ref: '#/channels/chat/messages/count'}]\n"
     "components:\n"
     "  messages:\n"
     "    Hello:\n"
@@ -63,7 +65,15 @@ static const char mini_asyncapi[] =
     "        required: [type, text]\n"
     "        properties:\n"
     "          type: {const: reply}\n"
-    "          text: {type: string, maxLength: 12}\n";
+    "          text: {type: string, maxLength: 12}\n"
+    "    Count:\n"
+    "      name: count\n"
+    "      payload:\n"
+    "        type: object\n"
+    "        required: [type, n]\n"
+    "        properties:\n"
+    "          type: {const: count}\n"
+    "          n: {type: integer, maximum: 9007199254740991}\n";
 
 static void render(const struct ct_diags *d)
 {
@@ -352,10 +362,15 @@ static void test_whole_expressions_keep_their_type_and_interpolation_makes_text(
          "rules:\n"
          "  - do:\n"
          "      - send: {n: '{{message.n}}', b: '{{message.b}}', o: '{{message.o}}',\n"
-         "               s: 'n={{message.n}} b={{message.b}} o={{message.o}}'}\n",
+         "               s: 'n={{message.n}} b={{message.b}} o={{message.o}}',\n"
+         "               m: '{{message.i | plus -1234567890123}}', z: '{{message.i | plus -1}}',\n"
+         "               t: '{{now}}'}\n",
          false);
-    say(&f, "{\"n\":12345678901234567890,\"b\":false,\"o\":{\"a\":[1]}}", 1);
+    say(&f, "{\"n\":12345678901234567890,\"b\":false,\"o\":{\"a\":[1]},\"i\":1}", 1700000000123);
     assert_string_equal(at(&f, 0, "/n"), "12345678901234567890"); /* exact: the literal kept */
+    assert_string_equal(at(&f, 0, "/m"), "-1234567890122");
+    assert_string_equal(at(&f, 0, "/z"), "0");
+    assert_string_equal(at(&f, 0, "/t"), "1700000000123");
     assert_string_equal(at(&f, 0, "/b"), "false");
     assert_string_equal(at(&f, 0, "/o"), "{\"a\":[1]}");
     assert_string_equal(at(&f, 0, "/s"), "n=12345678901234567890 b=false o={\"a\":[1]}");
@@ -727,6 +742,42 @@ static void test_a_frame_that_breaks_the_contract_is_withheld_unless_marked(void
     done(&f);
 }
 
+/* Frames are validated as the nodes they were written from, unless parsing their text might not
+ * give those nodes back: then the text itself is parsed and validated, as a client reads it. */
+static void test_a_frame_is_judged_by_its_text(void **state)
+{
+    struct fx f;
+    load(&f,
+         "dialogue: text\n"
+         "rules:\n"
+         "  - when: {type: hello, vars: {message.name: sub}}\n"
+         "    do: [{send: {type: reply, text: '{{conn.sub}}'}}]\n"
+         "  - when: {type: hello, vars: {message.name: hex}}\n"
+         "    do: [{send: {type: count, n: 0x1FFFFFFFFFFFFF}}]\n"
+         "  - when: {type: hello, vars: {message.name: big}}\n"
+         "    do: [{send: {type: count, n: '{{message.name | len | plus 9007199254740989}}'}}]\n",
+         true);
+    /* A claim that is not UTF-8 (the transport copies claims as they come): the text would
+     * not parse as JSON. */
+    struct ct_dialogue_ctx ctx = {.channel = "/ws/lobby", .sub = "ab\xff", .seed = 7};
+    ct_dialogue_conn_free(f.c);
+    f.c = ct_dialogue_conn_new(f.s, &ctx);
+    assert_int_equal(say(&f, "{\"type\":\"hello\",\"name\":\"sub\"}", 1), 0);
+    const struct ct_diags *d = ct_dialogue_conn_diags(f.c);
+    assert_int_equal(d->n, 1);
+    assert_non_null(strstr(d->v[0].msg, "withheld a frame that breaks the contract: "
+                                        "invalid UTF-8 in string"));
+    /* 2^53 - 1 written in hex: YAML calls it exact, the JSON text's 16 digits are not read
+     * as exact; either way it is within the maximum. 2^53 (computed) is not. */
+    assert_int_equal(say(&f, "{\"type\":\"hello\",\"name\":\"hex\"}", 2), 1);
+    assert_string_equal(f.act[0].text, "{\"type\":\"count\",\"n\":9007199254740991}");
+    assert_int_equal(say(&f, "{\"type\":\"hello\",\"name\":\"big\"}", 3), 0);
+    d = ct_dialogue_conn_diags(f.c);
+    assert_int_equal(d->n, 1);
+    assert_non_null(strstr(d->v[0].msg, "withheld a frame that breaks the contract: at /n: "));
+    done(&f);
+}
+
 /* --- SSE ---------------------------------------------------------------------------------------- */
 
 static void test_sse_rules_answer_by_operation_with_fields_and_done(void **state)
@@ -882,6 +933,7 @@ int main(void)
         cmocka_unit_test(test_invalid_frames_go_to_invalid_rules_with_a_reason),
         cmocka_unit_test(test_the_invalid_message_names_what_was_expected),
         cmocka_unit_test(test_a_frame_that_breaks_the_contract_is_withheld_unless_marked),
+        cmocka_unit_test(test_a_frame_is_judged_by_its_text),
         cmocka_unit_test(test_sse_rules_answer_by_operation_with_fields_and_done),
         cmocka_unit_test(test_sse_example_text_becomes_timed_records),
         cmocka_unit_test(test_frames_are_shared_across_scripts_and_extended_with_use),

@@ -7,6 +7,7 @@ SSE stream from the same scripts. Output is TAP.
 
 usage: mockd_ws.py MOCKD SPEC ASYNCAPI DIALOGUES"""
 import json
+import os
 import sys
 import time
 
@@ -29,8 +30,9 @@ def login():
 TOKEN = login()
 
 
-def connect(token=TOKEN, extra=""):
-    ws = WebSocket(m.port, f"{CHAT}?token={token}{extra}")
+def connect(token=TOKEN, extra="", session=None):
+    ws = WebSocket(m.port, f"{CHAT}?token={token}{extra}",
+                   headers={"X-Mockd-Session": session} if session else None)
     expect(ws.status == 101, f"upgrade answered {ws.status}")
     return ws
 
@@ -66,9 +68,10 @@ t.check("a missing or wrongly signed token closes with 4001 after the upgrade", 
 
 
 def turn():
-    ws = connect()
+    ws = connect(session="turn-1")
     ws.recv_json()  # welcome
-    ws.send_json(user_message("m-1", "Write a system prompt for a patient math tutor"))
+    user_msg = user_message("m-1", "Write a system prompt for a patient math tutor")
+    ws.send_json(user_msg)
     frames = []
     while True:
         f = ws.recv_json()
@@ -87,6 +90,16 @@ def turn():
     joined = "".join(c["data"]["delta"] for c in chunks)
     expect(joined == frames[-1]["data"]["message"], (joined, frames[-1]))
     ws.close()
+    # The journal holds the welcome, the user's frame, then every frame sent, in order and as
+    # sent.
+    r = m.request("GET", "/__mockd/journal?kind=ws&session=turn-1")
+    expect(r.status == 200, r)
+    entries = sorted(r.json()["entries"], key=lambda e: e["id"])
+    got = [(e["frame"]["direction"], e["frame"]["data"]) for e in entries]
+    expect(got[0][0] == "out" and got[0][1]["type"] == "system" and got[1] == ("in", user_msg),
+           got[:2])
+    expect(got[2:] == [("out", f) for f in frames], got[2:])
+    expect(all(e["session"] == "turn-1" and e["frame"]["path"] == CHAT for e in entries), entries)
 
 t.check("a user message is answered with typing, ordered chunks and the joined response, all "
         "carrying replyTo", turn)
@@ -211,6 +224,37 @@ def sse_from_script():
 
 t.check("the SSE operation streams records from the scripts and ends with [DONE]",
         sse_from_script)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def no_idle_timeout_sleeps():
+    # Without an idle timeout an open connection has no timer to wait for: the service loop
+    # must sleep (libwebsockets 4.1 turns a cancelled timer into one due at once, which spun it).
+    m0 = Mockd(exe, spec, "--asyncapi", asyncapi, "--dialogues", dialogues, "--ws-idle-timeout",
+               "0", "--auth", "off", "--log-format", "none")
+    try:
+        ws = WebSocket(m0.port, CHAT)
+        expect(ws.status == 101, ws.status)
+        ws.recv_json()
+        ws.send_json({"type": "ping", "data": {"timestamp": 1}})
+        expect(ws.recv_json()["type"] == "pong")
+        time.sleep(0.5)
+        c0 = cpu_seconds(m0.proc.pid)
+        time.sleep(2)
+        used = cpu_seconds(m0.proc.pid) - c0
+        expect(used < 0.5, f"{used:.2f} s of CPU in 2 s with one silent connection")
+        ws.send_json({"type": "ping", "data": {"timestamp": 2}})
+        expect(ws.recv_json()["type"] == "pong")
+        ws.close()
+    finally:
+        m0.stop()
+
+t.check("with --ws-idle-timeout 0 a silent connection leaves mockd asleep", no_idle_timeout_sleeps)
 
 
 def shutdown_going_away():

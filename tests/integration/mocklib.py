@@ -92,15 +92,16 @@ def expect(cond, msg=""):
 class WebSocket:
     """A small RFC 6455 client for tests: text and binary frames, fragmentation, ping, close."""
 
-    def __init__(self, port, path, timeout=10):
+    def __init__(self, port, path, timeout=10, headers=None):
         import base64
         import os
         import socket
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         req = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-               "Origin: http://localhost:5173\r\n\r\n")
+               f"Origin: http://localhost:5173\r\n{extra}\r\n")
         self.sock.sendall(req.encode())
         head = b""
         while b"\r\n\r\n" not in head:
