@@ -13,6 +13,7 @@ struct file {
     struct ct_source *src;
     struct ct_node *root; /* NULL when it failed to load */
     bool refs_checked;
+    bool from_text; /* ct_docset_load_text: not a file */
 };
 
 struct ct_docset {
@@ -70,6 +71,11 @@ void ct_docset_stats(const struct ct_docset *ds, unsigned *files, size_t *bytes)
     *bytes = ds->bytes;
 }
 
+const char *ct_docset_file_path(const struct ct_docset *ds, size_t i)
+{
+    return i < ds->nfiles && !ds->files[i].from_text ? ds->files[i].path : NULL;
+}
+
 static struct file *find_file(struct ct_docset *ds, const char *path)
 {
     for (size_t i = 0; i < ds->nfiles; i++)
@@ -89,6 +95,7 @@ static struct file *add_file(struct ct_docset *ds, const char *path, char *text,
     f->src->text = text;
     f->src->len = len;
     f->refs_checked = false;
+    f->from_text = false;
     ds->bytes += len;
     f->root = ct_doc_parse(&ds->arena, f->src, &ds->opts.limits, diags);
     return f;
@@ -100,7 +107,9 @@ struct ct_node *ct_docset_load_text(struct ct_docset *ds, const char *name, cons
     struct file *f = find_file(ds, name);
     if (f)
         return f->root;
-    return add_file(ds, name, ct_xstrndup(text, len), len, diags)->root;
+    f = add_file(ds, name, ct_xstrndup(text, len), len, diags);
+    f->from_text = true;
+    return f->root;
 }
 
 static struct file *load_file(struct ct_docset *ds, const char *path, const struct ct_node *at,

@@ -59,5 +59,10 @@ struct ct_node *ct_docset_root_of(const struct ct_docset *ds, const struct ct_no
  * lifetime. */
 struct ct_arena *ct_docset_arena(struct ct_docset *ds);
 
+/** The path of the i-th document (load order) when it was read through the read callback; NULL
+ * for texts loaded from memory and past the end (i >= the `files` count of ct_docset_stats).
+ * Borrowed: valid until ct_docset_free. For watching the files a loaded model depends on. */
+const char *ct_docset_file_path(const struct ct_docset *ds, size_t i);
+
 /** Number of files loaded and bytes read; for reports and benchmarks. */
 void ct_docset_stats(const struct ct_docset *ds, unsigned *files, size_t *bytes);
