@@ -42,15 +42,26 @@ struct anchor {
     bool dynamic;
 };
 
-/* What the scan pass knows about one schema node. */
+/* What the scan pass knows about one schema node; in the set's arena (the address is stable).
+ *
+ * Its JSON Pointer is only needed for messages, so it is not stored: the node keeps its scan
+ * parent and the one or two reference tokens from there (`properties`, then `name`; `allOf`,
+ * then an index; `items`), and ct__snode_ptr composes the pointer on first use. A scan root
+ * (a schema compiled from the middle of a document) finds its own place by a search of its
+ * document, also on first use; building that for every schema at load made big specs slow. */
 struct ninfo {
-    const struct ct_node *node; /* NULL: empty slot */
-    const char *base;           /* arena string */
-    const char *ptr;            /* JSON Pointer from the document root; arena string */
+    const struct ct_node *node;
+    const char *base;           /* interned (intern()) */
+    const struct ninfo *parent; /* NULL: a scan root */
+    const struct ct_node *tok1; /* the keyword's key; for a scan root: its document's root */
+    const struct ct_node *tok2; /* the member key under tok1, or NULL (then `index` if is_item) */
+    uint32_t index;
+    bool is_item;
     uint8_t dialect;
     uint8_t vocab;
     bool resource;
     struct ct_snode *sn;
+    char *ptr; /* composed on first use (atomically published); owned */
 };
 
 struct ct_schema_set {
@@ -61,8 +72,10 @@ struct ct_schema_set {
     size_t nres, capres;
     struct anchor *anc;
     size_t nanc, capanc;
-    struct ninfo *info; /* open addressing by node pointer */
+    struct ninfo **info; /* open addressing by node pointer */
     size_t ninfo, capinfo;
+    const char **bases; /* interned base URIs (arena strings), open addressing */
+    size_t nbases, capbases;
     struct ct_regex **regexes; /* to free */
     size_t nre, capre;
     struct ct_schema **schemas; /* handed out by ct_schema_set_get */
@@ -71,27 +84,11 @@ struct ct_schema_set {
     size_t errors;          /* during a compile */
     struct smap *smap;      /* compiled root -> the ct_schema handed out for it */
     size_t capsmap;
-    struct pindex *pidx;    /* parent links per document, for pointers of inner schemas */
-    size_t npidx, cappidx;
 };
 
 struct smap {
     const struct ct_snode *sn;
     struct ct_schema *s;
-};
-
-/* A document's parent links: node -> (parent, member key or item index), built by one walk the
- * first time a schema inside that document needs its JSON Pointer, so that compiling thousands
- * of component schemas of one big OpenAPI document stays linear. */
-struct pentry {
-    const struct ct_node *node, *parent, *key;
-    uint32_t index;
-};
-
-struct pindex {
-    const struct ct_node *root;
-    struct pentry *tab;
-    size_t cap;
 };
 
 /* --- small tables ---------------------------------------------------------------------------- */
@@ -104,32 +101,33 @@ static uint32_t ptr_hash(const void *p)
     return (uint32_t)(v >> 32);
 }
 
-static struct ninfo *info_get(struct ct_schema_set *set, const struct ct_node *n)
+static struct ninfo *info_get(const struct ct_schema_set *set, const struct ct_node *n)
 {
     if (!set->capinfo)
         return NULL;
     size_t mask = set->capinfo - 1;
     for (size_t i = ptr_hash(n) & mask;; i = (i + 1) & mask) {
-        if (set->info[i].node == n)
-            return &set->info[i];
-        if (!set->info[i].node)
+        if (!set->info[i])
             return NULL;
+        if (set->info[i]->node == n)
+            return set->info[i];
     }
 }
 
+/* A new entry for n, which has none (zeroed but for the node). */
 static struct ninfo *info_put(struct ct_schema_set *set, const struct ct_node *n)
 {
     if ((set->ninfo + 1) * 2 > set->capinfo) {
         size_t ncap = set->capinfo ? set->capinfo * 2 : 256;
-        struct ninfo *old = set->info;
+        struct ninfo **old = set->info;
         size_t oldcap = set->capinfo;
         set->info = ct_xcalloc(ncap, sizeof(*set->info));
         set->capinfo = ncap;
         for (size_t i = 0; i < oldcap; i++) {
-            if (!old[i].node)
+            if (!old[i])
                 continue;
-            size_t j = ptr_hash(old[i].node) & (ncap - 1);
-            while (set->info[j].node)
+            size_t j = ptr_hash(old[i]->node) & (ncap - 1);
+            while (set->info[j])
                 j = (j + 1) & (ncap - 1);
             set->info[j] = old[i];
         }
@@ -137,13 +135,49 @@ static struct ninfo *info_put(struct ct_schema_set *set, const struct ct_node *n
     }
     size_t mask = set->capinfo - 1;
     size_t i = ptr_hash(n) & mask;
-    while (set->info[i].node && set->info[i].node != n)
+    while (set->info[i])
         i = (i + 1) & mask;
-    if (!set->info[i].node) {
-        set->info[i].node = n;
-        set->ninfo++;
+    struct ninfo *in = ct_arena_zalloc(&set->arena, sizeof(*in));
+    in->node = n;
+    set->info[i] = in;
+    set->ninfo++;
+    return in;
+}
+
+static uint32_t str_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+/* One copy of each base URI, in the set's arena: every schema node of a resource shares it. */
+static const char *intern(struct ct_schema_set *set, const char *s)
+{
+    if ((set->nbases + 1) * 2 > set->capbases) {
+        size_t ncap = set->capbases ? set->capbases * 2 : 16;
+        const char **nt = ct_xcalloc(ncap, sizeof(*nt));
+        for (size_t i = 0; i < set->capbases; i++) {
+            if (!set->bases[i])
+                continue;
+            size_t j = str_hash(set->bases[i]) & (ncap - 1);
+            while (nt[j])
+                j = (j + 1) & (ncap - 1);
+            nt[j] = set->bases[i];
+        }
+        ct_free(set->bases);
+        set->bases = nt;
+        set->capbases = ncap;
     }
-    return &set->info[i];
+    size_t mask = set->capbases - 1;
+    size_t i = str_hash(s) & mask;
+    for (; set->bases[i]; i = (i + 1) & mask)
+        if (!strcmp(set->bases[i], s))
+            return set->bases[i];
+    set->bases[i] = ct_arena_strdup(&set->arena, s);
+    set->nbases++;
+    return set->bases[i];
 }
 
 static const struct ct_node *res_get(const struct ct_schema_set *set, const char *uri)
@@ -318,8 +352,16 @@ static char *strip_fragment(const char *uri)
     return h ? ct_xstrndup(uri, (size_t)(h - uri)) : ct_xstrdup(uri);
 }
 
+/* Where a scanned node sits (see struct ninfo). */
+struct place {
+    const struct ninfo *parent;
+    const struct ct_node *tok1, *tok2;
+    uint32_t index;
+    bool is_item;
+};
+
 static void scan(struct ct_schema_set *set, const struct ct_node *n, const char *base,
-                 uint8_t dialect, uint8_t vocab, struct ct_buf *ptr, unsigned depth);
+                 uint8_t dialect, uint8_t vocab, const struct place *at, unsigned depth);
 
 /* Dialect and vocabularies named by a `$schema` URI: a known dialect, or a custom metaschema
  * whose `$vocabulary` says which vocabularies apply. */
@@ -365,51 +407,86 @@ static void dialect_of_schema(struct ct_schema_set *set, const struct ct_node *s
     *vocab = v;
 }
 
-static const char *const OBJ_OF_SCHEMAS[] = {"properties", "patternProperties", "$defs",
-                                             "definitions", "dependentSchemas", "dependencies"};
-static const char *const ONE_SCHEMA[] = {
-    "additionalProperties", "additionalItems", "items", "contains", "propertyNames",
-    "not", "if", "then", "else", "unevaluatedItems", "unevaluatedProperties", "contentSchema"};
-static const char *const ARRAY_OF_SCHEMAS[] = {"allOf", "anyOf", "oneOf", "prefixItems", "items"};
+/* Keywords whose values hold subschemas: an object of them, an array of them, or one (`items`
+ * is an array or one, by dialect). */
+enum { SUB_OBJ = 1, SUB_ARR = 2, SUB_ONE = 4 };
 
-static bool in_list(const char *k, const char *const *list, size_t n)
+static unsigned sub_kind(const char *k)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(k, list[i]))
-            return true;
-    return false;
+    switch (k[0]) {
+    case 'a':
+        return !strcmp(k, "allOf") || !strcmp(k, "anyOf")                         ? SUB_ARR
+               : !strcmp(k, "additionalProperties") || !strcmp(k, "additionalItems") ? SUB_ONE
+                                                                                     : 0;
+    case 'o':
+        return !strcmp(k, "oneOf") ? SUB_ARR : 0;
+    case 'p':
+        return !strcmp(k, "properties") || !strcmp(k, "patternProperties") ? SUB_OBJ
+               : !strcmp(k, "prefixItems")                                 ? SUB_ARR
+               : !strcmp(k, "propertyNames")                               ? SUB_ONE
+                                                                           : 0;
+    case '$':
+        return !strcmp(k, "$defs") ? SUB_OBJ : 0;
+    case 'd':
+        return !strcmp(k, "definitions") || !strcmp(k, "dependentSchemas") ||
+                       !strcmp(k, "dependencies")
+                   ? SUB_OBJ
+                   : 0;
+    case 'i':
+        return !strcmp(k, "items") ? SUB_ARR | SUB_ONE : !strcmp(k, "if") ? SUB_ONE : 0;
+    case 'c':
+        return !strcmp(k, "contains") || !strcmp(k, "contentSchema") ? SUB_ONE : 0;
+    case 'n':
+        return !strcmp(k, "not") ? SUB_ONE : 0;
+    case 't':
+        return !strcmp(k, "then") ? SUB_ONE : 0;
+    case 'e':
+        return !strcmp(k, "else") ? SUB_ONE : 0;
+    case 'u':
+        return !strcmp(k, "unevaluatedItems") || !strcmp(k, "unevaluatedProperties") ? SUB_ONE
+                                                                                        : 0;
+    default:
+        return 0;
+    }
 }
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static void scan_child(struct ct_schema_set *set, const struct ct_node *c, const char *base,
-                       uint8_t dialect, uint8_t vocab, struct ct_buf *ptr, const char *tok,
-                       size_t toklen, unsigned depth)
-{
-    size_t mark = ptr->len;
-    ct_pointer_append(ptr, tok, toklen);
-    scan(set, c, base, dialect, vocab, ptr, depth + 1);
-    ptr->len = mark;
-    if (ptr->ptr)
-        ptr->ptr[mark] = 0;
-}
-
 static void scan(struct ct_schema_set *set, const struct ct_node *n, const char *base,
-                 uint8_t dialect, uint8_t vocab, struct ct_buf *ptr, unsigned depth)
+                 uint8_t dialect, uint8_t vocab, const struct place *at, unsigned depth)
 {
     if (depth > 200 || (n->kind != CT_OBJECT && n->kind != CT_BOOL))
         return;
     if (info_get(set, n))
         return; /* already scanned (shared YAML alias, or reached twice) */
-    char *own_base = NULL;
     bool resource = false;
     if (n->kind == CT_OBJECT) {
-        const struct ct_node *sch = ct_obj_get(n, "$schema");
+        /* The keywords that change the base URI and dialect, in one pass. */
+        const struct ct_node *sch = NULL, *ref = NULL, *id = NULL, *oldid = NULL, *a = NULL,
+                             *da = NULL;
+        for (uint32_t i = 0; i < n->len; i++) {
+            const char *k = n->u.members[i].key->u.str;
+            const struct ct_node *v = n->u.members[i].val;
+            if (k[0] == 'i' && !strcmp(k, "id"))
+                oldid = v;
+            else if (k[0] != '$')
+                continue;
+            else if (!strcmp(k, "$schema"))
+                sch = v;
+            else if (!strcmp(k, "$ref"))
+                ref = v;
+            else if (!strcmp(k, "$id"))
+                id = v;
+            else if (!strcmp(k, "$anchor"))
+                a = v;
+            else if (!strcmp(k, "$dynamicAnchor"))
+                da = v;
+        }
         if (sch && sch->kind == CT_STRING)
             dialect_of_schema(set, sch, &dialect, &vocab);
-        const struct ct_node *ref = ct_obj_get(n, "$ref");
         bool ref_overrides = legacy(dialect) && ref && ref->kind == CT_STRING;
-        const struct ct_node *id = ct_obj_get(n, draft4ish(dialect) ? "id" : "$id");
+        if (draft4ish(dialect))
+            id = oldid;
         if (id && id->kind == CT_STRING && !ref_overrides) {
             const char *s = id->u.str;
             const char *hash = strchr(s, '#');
@@ -419,176 +496,136 @@ static void scan(struct ct_schema_set *set, const struct ct_node *n, const char 
             } else if (legacy(dialect) || !hash || !hash[1]) {
                 /* 2019-09 and later: an `$id` with a non-empty fragment is not an id. */
                 char *abs = ct__uri_resolve(base, s);
-                own_base = strip_fragment(abs);
+                char *own = strip_fragment(abs);
+                base = intern(set, own);
+                ct_free(own);
                 const char *h = strchr(abs, '#');
                 if (h && h[1] && legacy(dialect))
-                    anchor_put(set, own_base, h + 1, n, false);
+                    anchor_put(set, base, h + 1, n, false);
                 ct_free(abs);
-                base = own_base;
                 res_put(set, base, n);
                 resource = true;
             }
         }
         if (!legacy(dialect)) {
-            const struct ct_node *a = ct_obj_get(n, "$anchor");
             if (a && a->kind == CT_STRING)
                 anchor_put(set, base, a->u.str, n, false);
-            const struct ct_node *da = ct_obj_get(n, "$dynamicAnchor");
             if (da && da->kind == CT_STRING && modern2020(dialect))
                 anchor_put(set, base, da->u.str, n, true);
         }
     }
     struct ninfo *in = info_put(set, n);
-    in->base = ct_arena_strdup(&set->arena, base);
-    in->ptr = ct_arena_strdup(&set->arena, ct_buf_cstr(ptr));
+    in->base = base;
+    in->parent = at->parent;
+    in->tok1 = at->tok1;
+    in->tok2 = at->tok2;
+    in->index = at->index;
+    in->is_item = at->is_item;
     in->dialect = dialect;
     in->vocab = vocab;
     in->resource = resource;
-    in->sn = NULL;
-    if (n->kind == CT_OBJECT) {
-        for (uint32_t i = 0; i < n->len; i++) {
-            const struct ct_member *m = &n->u.members[i];
-            const char *k = m->key->u.str;
-            const struct ct_node *v = m->val;
-            if (in_list(k, OBJ_OF_SCHEMAS, NELEM(OBJ_OF_SCHEMAS)) && v->kind == CT_OBJECT) {
-                size_t mark = ptr->len;
-                ct_pointer_append(ptr, k, m->key->len);
-                for (uint32_t j = 0; j < v->len; j++)
-                    scan_child(set, v->u.members[j].val, base, dialect, vocab, ptr,
-                               v->u.members[j].key->u.str, v->u.members[j].key->len, depth);
-                ptr->len = mark;
-                if (ptr->ptr)
-                    ptr->ptr[mark] = 0;
-            } else if (in_list(k, ARRAY_OF_SCHEMAS, NELEM(ARRAY_OF_SCHEMAS)) &&
-                       v->kind == CT_ARRAY) {
-                size_t mark = ptr->len;
-                ct_pointer_append(ptr, k, m->key->len);
-                for (uint32_t j = 0; j < v->len; j++) {
-                    char idx[16];
-                    int l = snprintf(idx, sizeof(idx), "%u", j);
-                    scan_child(set, v->u.items[j], base, dialect, vocab, ptr, idx, (size_t)l,
-                               depth);
-                }
-                ptr->len = mark;
-                if (ptr->ptr)
-                    ptr->ptr[mark] = 0;
-            } else if (in_list(k, ONE_SCHEMA, NELEM(ONE_SCHEMA))) {
-                scan_child(set, v, base, dialect, vocab, ptr, k, m->key->len, depth);
-            }
-        }
-    }
-    ct_free(own_base);
-}
-
-static uint32_t ptr_hash(const void *p);
-
-static void pidx_put(struct pindex *px, size_t *n, const struct ct_node *node,
-                     const struct ct_node *parent, const struct ct_node *key, uint32_t index)
-{
-    if ((*n + 1) * 2 > px->cap) {
-        size_t ncap = px->cap ? px->cap * 2 : 1024;
-        struct pentry *nt = ct_xcalloc(ncap, sizeof(*nt));
-        for (size_t i = 0; i < px->cap; i++) {
-            if (!px->tab[i].node)
-                continue;
-            size_t h = ptr_hash(px->tab[i].node) & (ncap - 1);
-            while (nt[h].node)
-                h = (h + 1) & (ncap - 1);
-            nt[h] = px->tab[i];
-        }
-        ct_free(px->tab);
-        px->tab = nt;
-        px->cap = ncap;
-    }
-    size_t h = ptr_hash(node) & (px->cap - 1);
-    while (px->tab[h].node) {
-        if (px->tab[h].node == node)
-            return; /* shared through a YAML alias: the first path wins */
-        h = (h + 1) & (px->cap - 1);
-    }
-    px->tab[h] = (struct pentry){node, parent, key, index};
-    (*n)++;
-}
-
-static void pidx_walk(struct pindex *px, size_t *n, const struct ct_node *cur, unsigned depth)
-{
-    if (depth > 512)
+    if (n->kind != CT_OBJECT)
         return;
-    if (cur->kind == CT_OBJECT) {
-        for (uint32_t i = 0; i < cur->len; i++) {
-            const struct ct_node *k = cur->u.members[i].key;
-            const struct ct_node *v = cur->u.members[i].val;
-            /* Literal data holds no schema: examples, defaults, enums, constants and extensions
-             * are not indexed (they are most of a big spec's nodes). */
-            const char *ks = k->u.str;
-            if ((ks[0] == 'x' && ks[1] == '-') || !strcmp(ks, "example") ||
-                !strcmp(ks, "default") || !strcmp(ks, "enum") || !strcmp(ks, "const") ||
-                (!strcmp(ks, "examples") && v->kind == CT_ARRAY))
-                continue;
-            if (v->kind == CT_OBJECT || v->kind == CT_ARRAY || v->kind == CT_BOOL) {
-                pidx_put(px, n, v, cur, k, 0);
-                pidx_walk(px, n, v, depth + 1);
+    for (uint32_t i = 0; i < n->len; i++) {
+        const struct ct_member *m = &n->u.members[i];
+        unsigned sk = sub_kind(m->key->u.str);
+        const struct ct_node *v = m->val;
+        if (!sk)
+            continue;
+        struct place c = {.parent = in, .tok1 = m->key};
+        if ((sk & SUB_OBJ) && v->kind == CT_OBJECT) {
+            for (uint32_t j = 0; j < v->len; j++) {
+                c.tok2 = v->u.members[j].key;
+                scan(set, v->u.members[j].val, base, dialect, vocab, &c, depth + 1);
             }
-        }
-    } else if (cur->kind == CT_ARRAY) {
-        for (uint32_t i = 0; i < cur->len; i++) {
-            const struct ct_node *v = cur->u.items[i];
-            if (v->kind == CT_OBJECT || v->kind == CT_ARRAY || v->kind == CT_BOOL) {
-                pidx_put(px, n, v, cur, NULL, i);
-                pidx_walk(px, n, v, depth + 1);
+        } else if ((sk & SUB_ARR) && v->kind == CT_ARRAY) {
+            c.is_item = true;
+            for (uint32_t j = 0; j < v->len; j++) {
+                c.index = j;
+                scan(set, v->u.items[j], base, dialect, vocab, &c, depth + 1);
             }
+        } else if (sk & SUB_ONE) {
+            scan(set, v, base, dialect, vocab, &c, depth + 1);
         }
     }
 }
 
-static const struct pentry *pidx_get(const struct pindex *px, const struct ct_node *node)
+/* Literal data holds no schema: examples, defaults, enums, constants and extensions are not
+ * searched (they are most of a big spec's nodes). */
+static bool literal_member(const struct ct_member *m)
 {
-    if (!px->cap)
-        return NULL;
-    for (size_t h = ptr_hash(node) & (px->cap - 1); px->tab[h].node; h = (h + 1) & (px->cap - 1))
-        if (px->tab[h].node == node)
-            return &px->tab[h];
-    return NULL;
+    const char *ks = m->key->u.str;
+    return (ks[0] == 'x' && ks[1] == '-') || !strcmp(ks, "example") || !strcmp(ks, "default") ||
+           !strcmp(ks, "enum") || !strcmp(ks, "const") ||
+           (!strcmp(ks, "examples") && m->val->kind == CT_ARRAY);
 }
 
-/* Where does `n` sit in its document? Appends its JSON Pointer to ptr; false when not found. */
-static bool find_path(struct ct_schema_set *set, const struct ct_node *root,
-                      const struct ct_node *want, struct ct_buf *ptr)
+/* Where does `want` sit under `cur`? Appends its JSON Pointer to ptr (the first path in
+ * document order); false when it is not there. For messages only: a walk of the document. */
+static bool find_path(const struct ct_node *cur, const struct ct_node *want, struct ct_buf *ptr,
+                      unsigned depth)
 {
-    if (root == want)
+    if (cur == want)
         return true;
-    struct pindex *px = NULL;
-    for (size_t i = 0; i < set->npidx && !px; i++)
-        if (set->pidx[i].root == root)
-            px = &set->pidx[i];
-    if (!px) {
-        set->pidx = ct_xgrow(set->pidx, &set->cappidx, set->npidx + 1, sizeof(*set->pidx));
-        px = &set->pidx[set->npidx++];
-        memset(px, 0, sizeof(*px));
-        px->root = root;
-        size_t n = 0;
-        pidx_walk(px, &n, root, 0);
-    }
-    /* Walk up to the root, then write the tokens in order. */
-    const struct pentry *chain[512];
-    size_t depth = 0;
-    for (const struct pentry *e = pidx_get(px, want); e; e = pidx_get(px, e->parent)) {
-        if (depth == 512)
-            return false;
-        chain[depth++] = e;
-        if (e->parent == root)
-            break;
-    }
-    if (!depth || chain[depth - 1]->parent != root)
+    if (depth > 512)
         return false;
-    while (depth--) {
-        const struct pentry *e = chain[depth];
-        if (e->key)
-            ct_pointer_append(ptr, e->key->u.str, e->key->len);
-        else
-            ct_buf_printf(ptr, "/%u", e->index);
+    size_t mark = ptr->len;
+    for (uint32_t i = 0; i < cur->len; i++) {
+        const struct ct_node *v;
+        if (cur->kind == CT_OBJECT) {
+            const struct ct_member *m = &cur->u.members[i];
+            if (literal_member(m))
+                continue;
+            v = m->val;
+            if (v->kind != CT_OBJECT && v->kind != CT_ARRAY && v != want)
+                continue;
+            ct_pointer_append(ptr, m->key->u.str, m->key->len);
+        } else if (cur->kind == CT_ARRAY) {
+            v = cur->u.items[i];
+            if (v->kind != CT_OBJECT && v->kind != CT_ARRAY && v != want)
+                continue;
+            ct_buf_printf(ptr, "/%u", i);
+        } else {
+            return false;
+        }
+        if (find_path(v, want, ptr, depth + 1))
+            return true;
+        ptr->len = mark;
     }
-    return true;
+    return false;
+}
+
+/* The JSON Pointer of a scanned node, composed from its scan parents the first time it is
+ * asked for and then kept. Safe to call from several threads at once (validators share a set):
+ * a racing second composition is dropped. */
+static const char *info_ptr(const struct ninfo *cin)
+{
+    struct ninfo *in = (struct ninfo *)cin;
+    char *p = __atomic_load_n(&in->ptr, __ATOMIC_ACQUIRE);
+    if (p)
+        return p;
+    struct ct_buf b;
+    ct_buf_init(&b, 0);
+    if (in->parent) {
+        ct_buf_adds(&b, info_ptr(in->parent));
+        ct_pointer_append(&b, in->tok1->u.str, in->tok1->len);
+        if (in->tok2)
+            ct_pointer_append(&b, in->tok2->u.str, in->tok2->len);
+        else if (in->is_item)
+            ct_buf_printf(&b, "/%u", in->index);
+    } else if (in->tok1 && !find_path(in->tok1, in->node, &b, 0)) {
+        b.len = 0; /* not inside its document's structure: no location */
+    }
+    p = ct_buf_steal(&b, NULL);
+    if (!p)
+        p = ct_xstrdup("");
+    char *expected = NULL;
+    if (!__atomic_compare_exchange_n(&in->ptr, &expected, p, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        ct_free(p);
+        p = expected;
+    }
+    return p;
 }
 
 /* Make sure `n` has scan information: scan its document from the root when the root is a
@@ -599,26 +636,26 @@ static void ensure_scanned(struct ct_schema_set *set, const struct ct_node *n, c
     if (info_get(set, n))
         return;
     const struct ct_node *root = ct_docset_root_of(set->ds, n);
-    struct ct_buf ptr;
-    ct_buf_init(&ptr, 0);
     uint8_t vocab = V_ALL | (set->opts.format_assert ? V_FORMAT_ASSERT : 0);
+    struct place top = {.tok1 = root};
     if (root && !info_get(set, root)) {
         char *b = doc_base(root);
-        res_put(set, b, root);
-        scan(set, root, b, fb_dialect, vocab, &ptr, 0);
+        const char *ib = intern(set, b);
         ct_free(b);
+        res_put(set, ib, root);
+        scan(set, root, ib, fb_dialect, vocab, &top, 0);
     }
     if (!info_get(set, n)) {
-        char *b = fb_base ? ct_xstrdup(fb_base) : root ? doc_base(root) : ct_xstrdup("file:schema");
-        ptr.len = 0;
-        if (root && find_path(set, root, n, &ptr))
-            ct_buf_addc(&ptr, 0), ptr.len--;
-        else
-            ptr.len = 0;
-        scan(set, n, b, fb_dialect, vocab, &ptr, 0);
-        ct_free(b);
+        const char *ib;
+        if (fb_base) {
+            ib = intern(set, fb_base);
+        } else {
+            char *b = root ? doc_base(root) : ct_xstrdup("file:schema");
+            ib = intern(set, b);
+            ct_free(b);
+        }
+        scan(set, n, ib, fb_dialect, vocab, &top, 0);
     }
-    ct_buf_deinit(&ptr);
 }
 
 /* Load the document a URI names: an embedded metaschema, a --remote prefix map, or a file: URI.
@@ -657,11 +694,9 @@ static const struct ct_node *load_uri(struct ct_schema_set *set, const char *uri
     (void)at;
     res_put(set, uri, root);
     if (!info_get(set, root)) {
-        struct ct_buf ptr;
-        ct_buf_init(&ptr, 0);
-        scan(set, root, uri, dialect, V_ALL | (set->opts.format_assert ? V_FORMAT_ASSERT : 0),
-             &ptr, 0);
-        ct_buf_deinit(&ptr);
+        struct place top = {.tok1 = root};
+        scan(set, root, intern(set, uri), dialect,
+             V_ALL | (set->opts.format_assert ? V_FORMAT_ASSERT : 0), &top, 0);
     }
     return res_get(set, uri);
 }
@@ -721,7 +756,7 @@ static const struct ct_node *resolve_ref(struct ct_schema_set *set, const struct
         }
     }
     if (target && target_base)
-        *target_base = ct_arena_strdup(&set->arena, uri);
+        *target_base = intern(set, uri);
     ct_free(abs);
     ct_free(uri);
     return target;
@@ -1457,11 +1492,7 @@ static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_
         sn->flags |= CT_SN_RESOURCE;
         sn->res = sn;
     } else if (rn) {
-        char *b = ct_xstrdup(ni->base);
-        uint8_t dl = ni->dialect;
-        sn->res = compile_node(set, rn, b, dl);
-        ct_free(b);
-        ni = info_get(set, n); /* the table may have grown */
+        sn->res = compile_node(set, rn, ni->base, ni->dialect); /* ni's address is stable */
     }
     if (n->kind == CT_BOOL) {
         if (!(n->flags & CT_NF_TRUE)) {
@@ -1528,10 +1559,11 @@ void ct_schema_set_free(struct ct_schema_set *set)
         ct_free(set->anc[i].name);
     }
     ct_free(set->anc);
+    for (size_t i = 0; i < set->capinfo; i++)
+        if (set->info[i])
+            ct_free(set->info[i]->ptr);
     ct_free(set->info);
-    for (size_t i = 0; i < set->npidx; i++)
-        ct_free(set->pidx[i].tab);
-    ct_free(set->pidx);
+    ct_free(set->bases);
     ct_free(set->smap);
     for (size_t i = 0; i < set->nschemas; i++)
         ct_free(set->schemas[i]);
@@ -1589,11 +1621,7 @@ const struct ct_schema *ct_schema_set_get(struct ct_schema_set *set, const struc
 
 void ct_schema_set_trim(struct ct_schema_set *set)
 {
-    for (size_t i = 0; i < set->npidx; i++)
-        ct_free(set->pidx[i].tab);
-    ct_free(set->pidx);
-    set->pidx = NULL;
-    set->npidx = set->cappidx = 0;
+    (void)set; /* nothing is kept only for loading any more */
 }
 
 struct ct_schema *ct_schema_compile(struct ct_docset *ds, const struct ct_node *schema,
@@ -1633,5 +1661,5 @@ struct ct_docset *ct__schema_docset(const struct ct_schema *s)
 const char *ct__snode_ptr(const struct ct_schema *s, const struct ct_snode *sn)
 {
     const struct ninfo *ni = info_get(s->set, sn->node);
-    return ni ? ni->ptr : "";
+    return ni ? info_ptr(ni) : "";
 }
