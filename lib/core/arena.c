@@ -56,12 +56,13 @@ void ct_arena_reset(struct ct_arena *a)
     a->total = 0;
 }
 
-void *ct_arena_alloc(struct ct_arena *a, size_t n)
+/* n bytes at an address that is a multiple of `align` (a power of two, at most 16). */
+static void *arena_alloc(struct ct_arena *a, size_t n, size_t align)
 {
-    n = (n + 15) & ~(size_t)15;
     if (!n)
-        n = 16;
-    if ((size_t)(a->end - a->cur) < n || !a->cur) {
+        n = 1;
+    char *p = a->cur ? (char *)(((uintptr_t)a->cur + align - 1) & ~(uintptr_t)(align - 1)) : NULL;
+    if (!p || p > a->end || (size_t)(a->end - p) < n) {
         if (!a->block_min)
             a->block_min = 16384;
         size_t size = n > a->block_min ? n : a->block_min;
@@ -88,11 +89,21 @@ void *ct_arena_alloc(struct ct_arena *a, size_t n)
         a->head = b;
         a->cur = b->data;
         a->end = b->data + size;
+        p = a->cur; /* block data is aligned to 16 */
     }
-    void *p = a->cur;
-    a->cur += n;
-    a->total += n;
+    a->total += (size_t)(p - a->cur) + n;
+    a->cur = p + n;
     return p;
+}
+
+void *ct_arena_alloc(struct ct_arena *a, size_t n)
+{
+    return arena_alloc(a, n, 8);
+}
+
+char *ct_arena_alloc_text(struct ct_arena *a, size_t n)
+{
+    return arena_alloc(a, n, 1);
 }
 
 void *ct_arena_zalloc(struct ct_arena *a, size_t n)
@@ -104,7 +115,7 @@ void *ct_arena_zalloc(struct ct_arena *a, size_t n)
 
 char *ct_arena_strndup(struct ct_arena *a, const char *s, size_t n)
 {
-    char *d = ct_arena_alloc(a, n + 1);
+    char *d = arena_alloc(a, n + 1, 1); /* text needs no alignment */
     memcpy(d, s, n);
     d[n] = '\0';
     return d;

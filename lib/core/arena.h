@@ -23,10 +23,13 @@ void ct_arena_deinit(struct ct_arena *a);
 /** Forget every allocation but keep the blocks (the first stays current, the others are reused
  * before new memory is asked for): cheap reuse for loops over many inputs. */
 void ct_arena_reset(struct ct_arena *a);
-/** n bytes aligned to 16; borrowed: valid until the arena is reset or deinit. Never NULL. */
+/** n bytes aligned to 8 (enough for every type the project allocates here: pointers, 64-bit
+ * integers, doubles; not long double or 128-bit vectors); borrowed: valid until the arena is reset or deinit. Never NULL. */
 void *ct_arena_alloc(struct ct_arena *a, size_t n);
+/** n bytes with no alignment, for text. */
+char *ct_arena_alloc_text(struct ct_arena *a, size_t n);
 /** Zeroed variant of ct_arena_alloc. */
 void *ct_arena_zalloc(struct ct_arena *a, size_t n);
-/** Copy n bytes into the arena and add a NUL. */
+/** Copy n bytes into the arena and add a NUL (not aligned: strings pack tightly). */
 char *ct_arena_strndup(struct ct_arena *a, const char *s, size_t n);
 char *ct_arena_strdup(struct ct_arena *a, const char *s);

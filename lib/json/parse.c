@@ -30,7 +30,19 @@ struct parser {
     void **stack;
     size_t nstack, capstack;
     bool failed;
+    /* Member names of big documents are stored once each (a spec repeats `type`, `description`
+     * and `schema` tens of thousands of times); NULL for small inputs such as request bodies. */
+    struct key_slot *keys;
+    size_t nkeys, capkeys;
 };
+
+struct key_slot {
+    const char *str; /* in the arena, NUL-terminated */
+    uint32_t len, hash;
+};
+
+/* Inputs at least this large intern their member names. */
+#define KEY_INTERN_MIN_BYTES (64 * 1024)
 
 static uint32_t col_of(const struct parser *ps, const char *at)
 {
@@ -188,8 +200,52 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
-/* Parse a string starting at the opening quote; returns the node or NULL. */
-static struct ct_node *parse_string(struct parser *ps)
+static uint32_t key_hash(const char *s, size_t n)
+{
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+    } else {
+        memcpy(&a, s, n);
+    }
+    uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)n;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return (uint32_t)(h >> 32);
+}
+
+/* The one arena copy of a member name (no escapes: the bytes are the name). */
+static const char *key_intern(struct parser *ps, const char *s, size_t len)
+{
+    if ((ps->nkeys + 1) * 2 > ps->capkeys) {
+        size_t ncap = ps->capkeys ? ps->capkeys * 2 : 1024;
+        struct key_slot *nt = ct_xcalloc(ncap, sizeof(*nt));
+        for (size_t i = 0; i < ps->capkeys; i++) {
+            if (!ps->keys[i].str)
+                continue;
+            size_t j = ps->keys[i].hash & (ncap - 1);
+            while (nt[j].str)
+                j = (j + 1) & (ncap - 1);
+            nt[j] = ps->keys[i];
+        }
+        ct_free(ps->keys);
+        ps->keys = nt;
+        ps->capkeys = ncap;
+    }
+    uint32_t h = key_hash(s, len);
+    size_t mask = ps->capkeys - 1, i = h & mask;
+    for (; ps->keys[i].str; i = (i + 1) & mask)
+        if (ps->keys[i].hash == h && ps->keys[i].len == len && !memcmp(ps->keys[i].str, s, len))
+            return ps->keys[i].str;
+    ps->keys[i] = (struct key_slot){ct_arena_strndup(ps->arena, s, len), (uint32_t)len, h};
+    ps->nkeys++;
+    return ps->keys[i].str;
+}
+
+/* Parse a string starting at the opening quote; returns the node or NULL. A member name
+ * (`key`) of a big document shares its bytes with the same names before it. */
+static struct ct_node *parse_string(struct parser *ps, bool key)
 {
     const char *start = ps->p;
     struct ct_node *n = new_node(ps, CT_STRING, start);
@@ -261,7 +317,14 @@ static struct ct_node *parse_string(struct parser *ps)
         p++;
     }
     size_t rawlen = (size_t)(p - start - 1);
-    char *out = ct_arena_alloc(ps->arena, rawlen + 1);
+    if (!escapes && key && ps->src->len >= KEY_INTERN_MIN_BYTES) {
+        n->u.str = key_intern(ps, start + 1, rawlen);
+        n->len = (uint32_t)rawlen;
+        ps->line_extra += extra;
+        ps->p = p + 1;
+        return n;
+    }
+    char *out = ct_arena_alloc_text(ps->arena, rawlen + 1);
     if (!escapes) {
         memcpy(out, start + 1, rawlen);
         out[rawlen] = 0;
@@ -426,7 +489,7 @@ static struct ct_node *parse_container(struct parser *ps, bool is_obj)
                     fail_at(ps, ps->p, CT_E_SYNTAX, "expected a '\"' to start a member name");
                     return NULL;
                 }
-                struct ct_node *k = parse_string(ps);
+                struct ct_node *k = parse_string(ps, true);
                 if (!k)
                     return NULL;
                 skip_ws(ps);
@@ -490,7 +553,7 @@ static struct ct_node *parse_value(struct parser *ps)
     case '[':
         return parse_container(ps, false);
     case '"':
-        return parse_string(ps);
+        return parse_string(ps, false);
     case 't':
         if (lit(ps, "true", 4)) {
             struct ct_node *n = new_node(ps, CT_BOOL, at);
@@ -567,6 +630,7 @@ struct ct_node *ct_json_parse(struct ct_arena *arena, const struct ct_source *sr
         }
     }
     ct_free(ps.stack);
+    ct_free(ps.keys);
     return root;
 }
 

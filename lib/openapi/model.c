@@ -459,13 +459,22 @@ static void build_item(struct builder *b, const struct ct_member *pm, bool webho
     }
 }
 
+/* An upper bound of the operations under `paths` or `webhooks`: the method keys of each path
+ * item, or every method for a path item that is a $ref (counted without following it). */
 static unsigned count_ops(const struct ct_node *map)
 {
     unsigned n = 0;
-    if (!map)
+    if (!map || map->kind != CT_OBJECT)
         return 0;
-    for (uint32_t i = 0; i < map->len; i++)
-        n += CT_METHOD_COUNT; /* upper bound; items may be $refs */
+    for (uint32_t i = 0; i < map->len; i++) {
+        const struct ct_node *item = map->u.members[i].val;
+        if (item->kind != CT_OBJECT || ct_obj_get(item, "$ref")) {
+            n += CT_METHOD_COUNT;
+            continue;
+        }
+        for (int m = 0; m < CT_METHOD_COUNT; m++)
+            n += ct_obj_get(item, method_names[m]) != NULL;
+    }
     return n;
 }
 
