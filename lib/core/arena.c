@@ -22,6 +22,7 @@ static void free_chain(struct ct_arena_block *b)
 {
     while (b) {
         struct ct_arena_block *n = b->next;
+        CT_ASAN_UNPOISON(b->data, b->size);
         ct_free(b);
         b = n;
     }
@@ -83,6 +84,7 @@ static void *arena_alloc(struct ct_arena *a, size_t n, size_t align)
             b->next = a->head->next;
             a->head->next = b;
             a->total += n;
+            CT_ASAN_UNPOISON(b->data, n);
             return b->data;
         }
         b->next = a->head;
@@ -93,6 +95,7 @@ static void *arena_alloc(struct ct_arena *a, size_t n, size_t align)
     }
     a->total += (size_t)(p - a->cur) + n;
     a->cur = p + n;
+    CT_ASAN_UNPOISON(p, n);
     return p;
 }
 

@@ -17,6 +17,25 @@ struct ct_arena {
     struct ct_arena_block *spare; /* blocks kept by ct_arena_reset for reuse */
 };
 
+/* Sanitizer builds: CT_ASAN is 1 and CT_ASAN_POISON/UNPOISON mark arena bytes unreadable and
+ * readable again (the arena makes every allocation readable when it hands it out). */
+#if defined(__SANITIZE_ADDRESS__)
+#define CT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CT_ASAN 1
+#endif
+#endif
+#ifdef CT_ASAN
+#include <sanitizer/asan_interface.h>
+#define CT_ASAN_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define CT_ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define CT_ASAN 0
+#define CT_ASAN_POISON(p, n) ((void)(p), (void)(n))
+#define CT_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 void ct_arena_init(struct ct_arena *a, size_t block_min);
 /** Free every block; the arena may be reused afterwards. */
 void ct_arena_deinit(struct ct_arena *a);

@@ -103,14 +103,9 @@ static void skip_ws(struct parser *ps)
 
 static struct ct_node *new_node(struct parser *ps, enum ct_kind kind, const char *at)
 {
-    struct ct_node *n = ct_arena_alloc(ps->arena, sizeof(*n));
-    n->kind = (uint8_t)kind;
-    n->flags = 0;
+    struct ct_node *n = ct__node_new(ps->arena, kind);
     n->line = ps->line;
     n->col = col_of(ps, at);
-    n->len = 0;
-    n->u.str = NULL;
-    n->num = 0;
     n->src = ps->src;
     return n;
 }
