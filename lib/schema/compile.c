@@ -60,6 +60,7 @@ struct ninfo {
     uint8_t dialect;
     uint8_t vocab;
     bool resource;
+    bool in_ref; /* compile_node is following this node's `$ref` (see only_ref) */
     struct ct_snode *sn;
     char *ptr; /* composed on first use (atomically published); owned */
 };
@@ -1471,6 +1472,19 @@ static void collect_dynamic_anchors(struct ct_schema_set *set, struct ct_snode *
 
 #define CT_MAX_COMPILE_DEPTH 400
 
+/* The `$ref` of a schema that is nothing else (`{"$ref": "#/components/schemas/Pet"}`, the
+ * commonest schema of an OpenAPI document) when it points into the same document; else NULL. */
+static const struct ct_node *only_ref(const struct ct_node *n)
+{
+    if (n->kind != CT_OBJECT || n->len != 1)
+        return NULL;
+    const struct ct_member *m = &n->u.members[0];
+    if (m->key->len != 4 || memcmp(m->key->u.str, "$ref", 4) || m->val->kind != CT_STRING ||
+        m->val->u.str[0] != '#')
+        return NULL;
+    return m->val;
+}
+
 static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_node *n,
                                      const char *fb_base, uint8_t fb_dialect)
 {
@@ -1481,6 +1495,34 @@ static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_
         return NULL;
     if (ni->sn)
         return ni->sn;
+    /* A schema that is only a `$ref` compiles to its target: it would add nothing but one more
+     * hop (errors are located at the target's keywords either way). Resolved quietly; when
+     * that fails, or the references loop back here, the node compiles as usual and reports. */
+    const struct ct_node *ref = only_ref(n);
+    if (ref && !ni->in_ref && !ni->resource && depth < CT_MAX_COMPILE_DEPTH &&
+        ct_docset_root_of(set->ds, n) != n && res_get(set, ni->base) != n) {
+        struct ct_diags quiet, *loud = set->diags;
+        size_t errors = set->errors;
+        ct_diags_init(&quiet);
+        set->diags = &quiet;
+        const char *tb = NULL;
+        const struct ct_node *t = resolve_ref(set, ref, ni->base, ref->u.str, ni->dialect, &tb,
+                                              NULL);
+        set->diags = loud;
+        bool resolved = t && set->errors == errors && !quiet.n;
+        set->errors = errors;
+        ct_diags_deinit(&quiet);
+        if (resolved) {
+            ni->in_ref = true;
+            depth++;
+            struct ct_snode *target = compile_node(set, t, tb, ni->dialect);
+            depth--;
+            ni->in_ref = false;
+            if (!ni->sn) /* (a loop back here compiled this node itself) */
+                ni->sn = target;
+            return ni->sn;
+        }
+    }
     struct ct_snode *sn = ct_arena_zalloc(&set->arena, sizeof(*sn));
     ni->sn = sn;
     sn->node = n;
