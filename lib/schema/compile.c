@@ -763,6 +763,228 @@ static const struct ct_node *resolve_ref(struct ct_schema_set *set, const struct
     return target;
 }
 
+/* --- the keywords of one schema object ----------------------------------------------------- */
+
+/* A schema object's keywords, found in one pass over its members: looking each of the ~50
+ * keywords up by name cost more than the rest of compiling a node. */
+enum kwid {
+    K_DREF,
+    K_TYPE,
+    K_ENUM,
+    K_CONST,
+    K_NULLABLE,
+    K_MULTIPLE_OF,
+    K_MAXIMUM,
+    K_EXCLUSIVE_MAXIMUM,
+    K_MINIMUM,
+    K_EXCLUSIVE_MINIMUM,
+    K_MAX_LENGTH,
+    K_MIN_LENGTH,
+    K_PATTERN,
+    K_FORMAT,
+    K_CONTENT_ENCODING,
+    K_CONTENT_MEDIA_TYPE,
+    K_MAX_ITEMS,
+    K_MIN_ITEMS,
+    K_UNIQUE_ITEMS,
+    K_ITEMS,
+    K_PREFIX_ITEMS,
+    K_ADDITIONAL_ITEMS,
+    K_CONTAINS,
+    K_MIN_CONTAINS,
+    K_MAX_CONTAINS,
+    K_MAX_PROPERTIES,
+    K_MIN_PROPERTIES,
+    K_PROPERTIES,
+    K_PATTERN_PROPERTIES,
+    K_ADDITIONAL_PROPERTIES,
+    K_REQUIRED,
+    K_DEPENDENCIES,
+    K_DEPENDENT_REQUIRED,
+    K_DEPENDENT_SCHEMAS,
+    K_PROPERTY_NAMES,
+    K_DDYNAMIC_REF,
+    K_DRECURSIVE_REF,
+    K_DISCRIMINATOR,
+    K_ALL_OF,
+    K_ANY_OF,
+    K_ONE_OF,
+    K_NOT,
+    K_IF,
+    K_THEN,
+    K_ELSE,
+    K_UNEVALUATED_ITEMS,
+    K_UNEVALUATED_PROPERTIES,
+    K_READ_ONLY,
+    K_WRITE_ONLY,
+    K_DRECURSIVE_ANCHOR,
+    K_COUNT /* not a keyword we compile */
+};
+
+struct kwtab {
+    const struct ct_member *m[K_COUNT + 1];
+};
+
+static enum kwid kw_id(const char *k)
+{
+    switch (k[0]) {
+    case '$':
+        if (!strcmp(k, "$ref"))
+            return K_DREF;
+        if (!strcmp(k, "$dynamicRef"))
+            return K_DDYNAMIC_REF;
+        if (!strcmp(k, "$recursiveRef"))
+            return K_DRECURSIVE_REF;
+        if (!strcmp(k, "$recursiveAnchor"))
+            return K_DRECURSIVE_ANCHOR;
+        return K_COUNT;
+    case 'a':
+        if (!strcmp(k, "additionalItems"))
+            return K_ADDITIONAL_ITEMS;
+        if (!strcmp(k, "additionalProperties"))
+            return K_ADDITIONAL_PROPERTIES;
+        if (!strcmp(k, "allOf"))
+            return K_ALL_OF;
+        if (!strcmp(k, "anyOf"))
+            return K_ANY_OF;
+        return K_COUNT;
+    case 'c':
+        if (!strcmp(k, "const"))
+            return K_CONST;
+        if (!strcmp(k, "contentEncoding"))
+            return K_CONTENT_ENCODING;
+        if (!strcmp(k, "contentMediaType"))
+            return K_CONTENT_MEDIA_TYPE;
+        if (!strcmp(k, "contains"))
+            return K_CONTAINS;
+        return K_COUNT;
+    case 'd':
+        if (!strcmp(k, "dependencies"))
+            return K_DEPENDENCIES;
+        if (!strcmp(k, "dependentRequired"))
+            return K_DEPENDENT_REQUIRED;
+        if (!strcmp(k, "dependentSchemas"))
+            return K_DEPENDENT_SCHEMAS;
+        if (!strcmp(k, "discriminator"))
+            return K_DISCRIMINATOR;
+        return K_COUNT;
+    case 'e':
+        if (!strcmp(k, "enum"))
+            return K_ENUM;
+        if (!strcmp(k, "exclusiveMaximum"))
+            return K_EXCLUSIVE_MAXIMUM;
+        if (!strcmp(k, "exclusiveMinimum"))
+            return K_EXCLUSIVE_MINIMUM;
+        if (!strcmp(k, "else"))
+            return K_ELSE;
+        return K_COUNT;
+    case 'f':
+        if (!strcmp(k, "format"))
+            return K_FORMAT;
+        return K_COUNT;
+    case 'i':
+        if (!strcmp(k, "items"))
+            return K_ITEMS;
+        if (!strcmp(k, "if"))
+            return K_IF;
+        return K_COUNT;
+    case 'm':
+        if (!strcmp(k, "multipleOf"))
+            return K_MULTIPLE_OF;
+        if (!strcmp(k, "maximum"))
+            return K_MAXIMUM;
+        if (!strcmp(k, "minimum"))
+            return K_MINIMUM;
+        if (!strcmp(k, "maxLength"))
+            return K_MAX_LENGTH;
+        if (!strcmp(k, "minLength"))
+            return K_MIN_LENGTH;
+        if (!strcmp(k, "maxItems"))
+            return K_MAX_ITEMS;
+        if (!strcmp(k, "minItems"))
+            return K_MIN_ITEMS;
+        if (!strcmp(k, "minContains"))
+            return K_MIN_CONTAINS;
+        if (!strcmp(k, "maxContains"))
+            return K_MAX_CONTAINS;
+        if (!strcmp(k, "maxProperties"))
+            return K_MAX_PROPERTIES;
+        if (!strcmp(k, "minProperties"))
+            return K_MIN_PROPERTIES;
+        return K_COUNT;
+    case 'n':
+        if (!strcmp(k, "nullable"))
+            return K_NULLABLE;
+        if (!strcmp(k, "not"))
+            return K_NOT;
+        return K_COUNT;
+    case 'o':
+        if (!strcmp(k, "oneOf"))
+            return K_ONE_OF;
+        return K_COUNT;
+    case 'p':
+        if (!strcmp(k, "pattern"))
+            return K_PATTERN;
+        if (!strcmp(k, "prefixItems"))
+            return K_PREFIX_ITEMS;
+        if (!strcmp(k, "properties"))
+            return K_PROPERTIES;
+        if (!strcmp(k, "patternProperties"))
+            return K_PATTERN_PROPERTIES;
+        if (!strcmp(k, "propertyNames"))
+            return K_PROPERTY_NAMES;
+        return K_COUNT;
+    case 'r':
+        if (!strcmp(k, "required"))
+            return K_REQUIRED;
+        if (!strcmp(k, "readOnly"))
+            return K_READ_ONLY;
+        return K_COUNT;
+    case 't':
+        if (!strcmp(k, "type"))
+            return K_TYPE;
+        if (!strcmp(k, "then"))
+            return K_THEN;
+        return K_COUNT;
+    case 'u':
+        if (!strcmp(k, "uniqueItems"))
+            return K_UNIQUE_ITEMS;
+        if (!strcmp(k, "unevaluatedItems"))
+            return K_UNEVALUATED_ITEMS;
+        if (!strcmp(k, "unevaluatedProperties"))
+            return K_UNEVALUATED_PROPERTIES;
+        return K_COUNT;
+    case 'w':
+        if (!strcmp(k, "writeOnly"))
+            return K_WRITE_ONLY;
+        return K_COUNT;
+    default:
+        return K_COUNT;
+    }
+}
+
+static void kwtab_fill(struct kwtab *t, const struct ct_node *n)
+{
+    memset(t, 0, sizeof(*t));
+    for (uint32_t i = 0; i < n->len; i++) {
+        enum kwid id = kw_id(n->u.members[i].key->u.str);
+        if (!t->m[id])
+            t->m[id] = &n->u.members[i];
+    }
+}
+
+/* The keyword's value when it is the boolean true. */
+static bool kw_true(const struct kwtab *t, enum kwid id)
+{
+    return t->m[id] && t->m[id]->val->kind == CT_BOOL && (t->m[id]->val->flags & CT_NF_TRUE);
+}
+
+/* The keyword's value when it is a string, else NULL. */
+static const char *kw_str(const struct kwtab *t, enum kwid id)
+{
+    return t->m[id] && t->m[id]->val->kind == CT_STRING ? t->m[id]->val->u.str : NULL;
+}
+
 /* --- compiling keywords --------------------------------------------------------------------- */
 
 static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_node *n,
@@ -771,6 +993,7 @@ static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_
 struct kwbuf {
     struct ct_kw v[48];
     uint32_t n;
+    struct kwtab tab; /* the node's keywords */
 };
 
 static struct ct_kw *kw_add(struct kwbuf *kb, enum ct_kwk kind, const struct ct_member *at)
@@ -1048,7 +1271,7 @@ static void compile_discriminator(struct ct_schema_set *set, const struct ct_mem
 }
 
 static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
-                             const struct ct_node *n, struct kwbuf *kb)
+                             const struct ct_node *n, const struct kwtab *kt, struct kwbuf *kb)
 {
     const struct ninfo *ni0 = info_get(set, n);
     struct ninfo ni = *ni0; /* a copy: the table may grow while children compile */
@@ -1057,7 +1280,7 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
     bool val = (ni.vocab & V_VALIDATION) != 0;
     const struct ct_member *m;
 
-    const struct ct_member *ref = ct_obj_member(n, "$ref");
+    const struct ct_member *ref = kt->m[K_DREF];
     if (ref && ref->val->kind == CT_STRING) {
         const char *tb = NULL;
         const struct ct_node *t =
@@ -1073,8 +1296,8 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
              ct_node_type_name(ref->val));
     }
 
-    bool nullable = d == CT_DIALECT_OAS30 && ct_obj_true(n, "nullable");
-    if (val && (m = ct_obj_member(n, "type"))) {
+    bool nullable = d == CT_DIALECT_OAS30 && kw_true(kt, K_NULLABLE);
+    if (val && (m = kt->m[K_TYPE])) {
         uint32_t t;
         if (compile_type(set, m, &t)) {
             struct ct_kw *k = kw_add(kb, CT_KW_TYPE, m);
@@ -1083,7 +1306,7 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
                 k->flags |= CT_KF_STRICTINT;
         }
     }
-    if (val && (m = ct_obj_member(n, "enum"))) {
+    if (val && (m = kt->m[K_ENUM])) {
         if (m->val->kind != CT_ARRAY) {
             serr(set, m->key, "'enum' expects an array, got %s", ct_node_type_name(m->val));
         } else {
@@ -1094,11 +1317,11 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
                 k->flags |= CT_KF_NULLABLE;
         }
     }
-    if (val && !draft4ish(d) && (m = ct_obj_member(n, "const")))
+    if (val && !draft4ish(d) && (m = kt->m[K_CONST]))
         kw_add(kb, CT_KW_CONST, m)->u.value = m->val;
 
     /* numbers */
-    if (val && (m = ct_obj_member(n, "multipleOf"))) {
+    if (val && (m = kt->m[K_MULTIPLE_OF])) {
         struct ct_kw_num num;
         if (get_num(set, m, &num)) {
             if (num.d <= 0 && !(m->val->flags & CT_NF_NEG) && num.d == 0)
@@ -1113,11 +1336,12 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
     static const struct {
         const char *name, *excl;
         enum ct_kwk kind;
-    } bounds[] = {{"maximum", "exclusiveMaximum", CT_KW_MAXIMUM},
-                  {"minimum", "exclusiveMinimum", CT_KW_MINIMUM}};
+        enum kwid id, excl_id;
+    } bounds[] = {{"maximum", "exclusiveMaximum", CT_KW_MAXIMUM, K_MAXIMUM, K_EXCLUSIVE_MAXIMUM},
+                  {"minimum", "exclusiveMinimum", CT_KW_MINIMUM, K_MINIMUM, K_EXCLUSIVE_MINIMUM}};
     for (size_t b = 0; val && b < 2; b++) {
-        const struct ct_member *bm = ct_obj_member(n, bounds[b].name);
-        const struct ct_member *em = ct_obj_member(n, bounds[b].excl);
+        const struct ct_member *bm = kt->m[bounds[b].id];
+        const struct ct_member *em = kt->m[bounds[b].excl_id];
         struct ct_kw_num num;
         if (draft4ish(d)) {
             if (bm && get_num(set, bm, &num)) {
@@ -1142,11 +1366,11 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
 
     /* strings */
     uint64_t cnt;
-    if (val && (m = ct_obj_member(n, "maxLength")) && get_count(set, m, &cnt))
+    if (val && (m = kt->m[K_MAX_LENGTH]) && get_count(set, m, &cnt))
         kw_add(kb, CT_KW_MAXLENGTH, m)->u.count = cnt;
-    if (val && (m = ct_obj_member(n, "minLength")) && get_count(set, m, &cnt))
+    if (val && (m = kt->m[K_MIN_LENGTH]) && get_count(set, m, &cnt))
         kw_add(kb, CT_KW_MINLENGTH, m)->u.count = cnt;
-    if (val && (m = ct_obj_member(n, "pattern"))) {
+    if (val && (m = kt->m[K_PATTERN])) {
         if (m->val->kind != CT_STRING) {
             serr(set, m->key, "'pattern' expects a string, got %s", ct_node_type_name(m->val));
         } else {
@@ -1155,7 +1379,7 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
                 kw_add(kb, CT_KW_PATTERN, m)->u.re = *re;
         }
     }
-    if ((m = ct_obj_member(n, "format")) && m->val->kind == CT_STRING) {
+    if ((m = kt->m[K_FORMAT]) && m->val->kind == CT_STRING) {
         bool assert_ = set->opts.format_assert || (ni.vocab & V_FORMAT_ASSERT);
         bool rfc1123 = (d == CT_DIALECT_DRAFT4 || d == CT_DIALECT_DRAFT6) &&
                        !strcmp(m->val->u.str, "hostname");
@@ -1168,30 +1392,30 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
     }
 
     if (d == CT_DIALECT_DRAFT7) {
-        const char *enc = ct_obj_str(n, "contentEncoding");
-        const char *mt = ct_obj_str(n, "contentMediaType");
+        const char *enc = kw_str(kt, K_CONTENT_ENCODING);
+        const char *mt = kw_str(kt, K_CONTENT_MEDIA_TYPE);
         bool b64 = enc && !strcmp(enc, "base64");
         bool json = mt && !strcmp(mt, "application/json");
         if (b64 || json) {
-            struct ct_kw *k = kw_add(kb, CT_KW_CONTENT,
-                                     ct_obj_member(n, json ? "contentMediaType" : "contentEncoding"));
+            struct ct_kw *k =
+                kw_add(kb, CT_KW_CONTENT, kt->m[json ? K_CONTENT_MEDIA_TYPE : K_CONTENT_ENCODING]);
             k->u.content.base64 = b64;
             k->u.content.json = json;
         }
     }
 
     /* arrays */
-    if (val && (m = ct_obj_member(n, "maxItems")) && get_count(set, m, &cnt))
+    if (val && (m = kt->m[K_MAX_ITEMS]) && get_count(set, m, &cnt))
         kw_add(kb, CT_KW_MAXITEMS, m)->u.count = cnt;
-    if (val && (m = ct_obj_member(n, "minItems")) && get_count(set, m, &cnt))
+    if (val && (m = kt->m[K_MIN_ITEMS]) && get_count(set, m, &cnt))
         kw_add(kb, CT_KW_MINITEMS, m)->u.count = cnt;
-    if (val && (m = ct_obj_member(n, "uniqueItems")) && m->val->kind == CT_BOOL &&
+    if (val && (m = kt->m[K_UNIQUE_ITEMS]) && m->val->kind == CT_BOOL &&
         (m->val->flags & CT_NF_TRUE))
         kw_add(kb, CT_KW_UNIQUE, m);
     if (app) {
-        const struct ct_member *items = ct_obj_member(n, "items");
-        const struct ct_member *prefix = modern2020(d) ? ct_obj_member(n, "prefixItems") : NULL;
-        const struct ct_member *addl = !modern2020(d) ? ct_obj_member(n, "additionalItems") : NULL;
+        const struct ct_member *items = kt->m[K_ITEMS];
+        const struct ct_member *prefix = modern2020(d) ? kt->m[K_PREFIX_ITEMS] : NULL;
+        const struct ct_member *addl = !modern2020(d) ? kt->m[K_ADDITIONAL_ITEMS] : NULL;
         struct ct_kw_items it = {0};
         const struct ct_member *at = NULL;
         bool ok = true;
@@ -1216,14 +1440,14 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
         }
         if (ok && at)
             kw_add(kb, CT_KW_ITEMS, at)->u.items = it;
-        if (!draft4ish(d) && (m = ct_obj_member(n, "contains")) && want_schema(set, m)) {
+        if (!draft4ish(d) && (m = kt->m[K_CONTAINS]) && want_schema(set, m)) {
             struct ct_kw *k = kw_add(kb, CT_KW_CONTAINS, m);
             k->u.contains.sub = sub(set, m->val, n);
             k->u.contains.min = 1;
             k->u.contains.max = UINT64_MAX;
             if (!legacy(d) && val) {
-                const struct ct_member *mc = ct_obj_member(n, "minContains");
-                const struct ct_member *xc = ct_obj_member(n, "maxContains");
+                const struct ct_member *mc = kt->m[K_MIN_CONTAINS];
+                const struct ct_member *xc = kt->m[K_MAX_CONTAINS];
                 if (mc && get_count(set, mc, &cnt)) {
                     k->u.contains.min = cnt;
                     k->u.contains.at_min = mc;
@@ -1237,15 +1461,15 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
     }
 
     /* objects */
-    if (val && (m = ct_obj_member(n, "maxProperties")) && get_count(set, m, &cnt))
+    if (val && (m = kt->m[K_MAX_PROPERTIES]) && get_count(set, m, &cnt))
         kw_add(kb, CT_KW_MAXPROPS, m)->u.count = cnt;
-    if (val && (m = ct_obj_member(n, "minProperties")) && get_count(set, m, &cnt))
+    if (val && (m = kt->m[K_MIN_PROPERTIES]) && get_count(set, m, &cnt))
         kw_add(kb, CT_KW_MINPROPS, m)->u.count = cnt;
     struct ct_kw_props *pr = NULL;
     if (app) {
-        const struct ct_member *pm = ct_obj_member(n, "properties");
-        const struct ct_member *ppm = ct_obj_member(n, "patternProperties");
-        const struct ct_member *am = ct_obj_member(n, "additionalProperties");
+        const struct ct_member *pm = kt->m[K_PROPERTIES];
+        const struct ct_member *ppm = kt->m[K_PATTERN_PROPERTIES];
+        const struct ct_member *am = kt->m[K_ADDITIONAL_PROPERTIES];
         if (pm || ppm || am) {
             pr = ct_arena_zalloc(&set->arena, sizeof(*pr));
             pr->at_props = pm;
@@ -1293,7 +1517,7 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
                 pr->additional = sub(set, am->val, n);
         }
     }
-    if (val && (m = ct_obj_member(n, "required")) && m->val->kind == CT_ARRAY) {
+    if (val && (m = kt->m[K_REQUIRED]) && m->val->kind == CT_ARRAY) {
         struct ct_req *v;
         uint32_t cntr;
         if (string_array(set, m, &v, &cntr)) {
@@ -1320,9 +1544,9 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
 
     /* dependencies (draft 4-7) and dependentRequired / dependentSchemas (2019-09+) */
     /* `dependencies` stays understood in 2019-09 and later for compatibility. */
-    const struct ct_member *deps = ct_obj_member(n, "dependencies");
-    const struct ct_member *dreq = !legacy(d) && val ? ct_obj_member(n, "dependentRequired") : NULL;
-    const struct ct_member *dsch = !legacy(d) && app ? ct_obj_member(n, "dependentSchemas") : NULL;
+    const struct ct_member *deps = kt->m[K_DEPENDENCIES];
+    const struct ct_member *dreq = !legacy(d) && val ? kt->m[K_DEPENDENT_REQUIRED] : NULL;
+    const struct ct_member *dsch = !legacy(d) && app ? kt->m[K_DEPENDENT_SCHEMAS] : NULL;
     const struct ct_member *srcs[4] = {dreq, dsch, deps, deps};
     for (int pass = 0; pass < 4; pass++) {
         const struct ct_member *dm = srcs[pass];
@@ -1365,12 +1589,12 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
             }
         }
     }
-    if (app && !draft4ish(d) && (m = ct_obj_member(n, "propertyNames")) && want_schema(set, m))
+    if (app && !draft4ish(d) && (m = kt->m[K_PROPERTY_NAMES]) && want_schema(set, m))
         kw_add(kb, CT_KW_PROPNAMES, m)->u.sub = sub(set, m->val, n);
 
     /* dynamic references */
     if (d == CT_DIALECT_2020_12 || d == CT_DIALECT_OAS31) {
-        if ((m = ct_obj_member(n, "$dynamicRef")) && m->val->kind == CT_STRING) {
+        if ((m = kt->m[K_DDYNAMIC_REF]) && m->val->kind == CT_STRING) {
             const char *tb = NULL;
             bool dyn = false;
             const struct ct_node *t =
@@ -1384,7 +1608,7 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
             }
         }
     } else if (d == CT_DIALECT_2019_09) {
-        if ((m = ct_obj_member(n, "$recursiveRef")) && m->val->kind == CT_STRING) {
+        if ((m = kt->m[K_DRECURSIVE_REF]) && m->val->kind == CT_STRING) {
             const char *tb = NULL;
             const struct ct_node *t =
                 resolve_ref(set, m->val, ni.base, m->val->u.str, d, &tb, NULL);
@@ -1402,44 +1626,42 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
     const struct ct_snode **sv;
     uint32_t sn_;
     bool has_disc = false;
-    if ((d == CT_DIALECT_OAS30 || d == CT_DIALECT_OAS31) &&
-        (m = ct_obj_member(n, "discriminator"))) {
+    if ((d == CT_DIALECT_OAS30 || d == CT_DIALECT_OAS31) && (m = kt->m[K_DISCRIMINATOR])) {
         uint32_t before = kb->n;
         compile_discriminator(set, m, n, &ni, kb);
         has_disc = kb->n > before;
     }
-    if (app && (m = ct_obj_member(n, "allOf")) && subs_array(set, m, n, &sv, &sn_)) {
+    if (app && (m = kt->m[K_ALL_OF]) && subs_array(set, m, n, &sv, &sn_)) {
         struct ct_kw *k = kw_add(kb, CT_KW_ALLOF, m);
         k->u.subs.v = sv;
         k->u.subs.n = sn_;
     }
-    if (app && (m = ct_obj_member(n, "anyOf")) && subs_array(set, m, n, &sv, &sn_) && !has_disc) {
+    if (app && (m = kt->m[K_ANY_OF]) && subs_array(set, m, n, &sv, &sn_) && !has_disc) {
         struct ct_kw *k = kw_add(kb, CT_KW_ANYOF, m);
         k->u.subs.v = sv;
         k->u.subs.n = sn_;
     }
-    if (app && (m = ct_obj_member(n, "oneOf")) && subs_array(set, m, n, &sv, &sn_) && !has_disc) {
+    if (app && (m = kt->m[K_ONE_OF]) && subs_array(set, m, n, &sv, &sn_) && !has_disc) {
         struct ct_kw *k = kw_add(kb, CT_KW_ONEOF, m);
         k->u.subs.v = sv;
         k->u.subs.n = sn_;
     }
-    if (app && (m = ct_obj_member(n, "not")) && want_schema(set, m))
+    if (app && (m = kt->m[K_NOT]) && want_schema(set, m))
         kw_add(kb, CT_KW_NOT, m)->u.sub = sub(set, m->val, n);
-    if (app && (d == CT_DIALECT_DRAFT7 || !legacy(d)) && (m = ct_obj_member(n, "if")) &&
-        want_schema(set, m)) {
-        const struct ct_member *tm = ct_obj_member(n, "then");
-        const struct ct_member *em = ct_obj_member(n, "else");
+    if (app && (d == CT_DIALECT_DRAFT7 || !legacy(d)) && (m = kt->m[K_IF]) && want_schema(set, m)) {
+        const struct ct_member *tm = kt->m[K_THEN];
+        const struct ct_member *em = kt->m[K_ELSE];
         struct ct_kw *k = kw_add(kb, CT_KW_IF, m);
         k->u.cond.if_ = sub(set, m->val, n);
         k->u.cond.then_ = tm && want_schema(set, tm) ? sub(set, tm->val, n) : NULL;
         k->u.cond.else_ = em && want_schema(set, em) ? sub(set, em->val, n) : NULL;
     }
     if (!legacy(d) && (ni.vocab & V_UNEVALUATED)) {
-        if ((m = ct_obj_member(n, "unevaluatedItems")) && want_schema(set, m)) {
+        if ((m = kt->m[K_UNEVALUATED_ITEMS]) && want_schema(set, m)) {
             kw_add(kb, CT_KW_UNEVAL_ITEMS, m)->u.sub = sub(set, m->val, n);
             sn->flags |= CT_SN_NEEDS_EV;
         }
-        if ((m = ct_obj_member(n, "unevaluatedProperties")) && want_schema(set, m)) {
+        if ((m = kt->m[K_UNEVALUATED_PROPERTIES]) && want_schema(set, m)) {
             kw_add(kb, CT_KW_UNEVAL_PROPS, m)->u.sub = sub(set, m->val, n);
             sn->flags |= CT_SN_NEEDS_EV;
         }
@@ -1545,24 +1767,26 @@ static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_
         sn->flags |= CT_SN_COMPILED;
         return sn;
     }
-    if (ct_obj_true(n, "readOnly"))
+    struct kwbuf *kb = ct_xmalloc(sizeof(*kb)); /* off the stack: compiling recurses deeply */
+    kb->n = 0;
+    kwtab_fill(&kb->tab, n);
+    if (kw_true(&kb->tab, K_READ_ONLY))
         sn->flags |= CT_SN_READONLY;
-    if (ct_obj_true(n, "writeOnly"))
+    if (kw_true(&kb->tab, K_WRITE_ONLY))
         sn->flags |= CT_SN_WRITEONLY;
-    if (ni->dialect == CT_DIALECT_2019_09 && ct_obj_true(n, "$recursiveAnchor"))
+    if (ni->dialect == CT_DIALECT_2019_09 && kw_true(&kb->tab, K_DRECURSIVE_ANCHOR))
         sn->flags |= CT_SN_RECANCHOR;
     if (++depth > CT_MAX_COMPILE_DEPTH) {
         serr(set, n, "schema nesting too deep: expected at most %d levels",
              CT_MAX_COMPILE_DEPTH);
         depth--;
+        ct_free(kb);
         return sn;
     }
     struct ninfo copy = *ni;
     if (sn->flags & CT_SN_RESOURCE)
         collect_dynamic_anchors(set, sn, &copy);
-    struct kwbuf *kb = ct_xmalloc(sizeof(*kb));
-    kb->n = 0;
-    compile_keywords(set, sn, n, kb);
+    compile_keywords(set, sn, n, &kb->tab, kb);
     sn->kw = ct_arena_alloc(&set->arena, (kb->n ? kb->n : 1) * sizeof(*sn->kw));
     memcpy(sn->kw, kb->v, kb->n * sizeof(*sn->kw));
     sn->nkw = kb->n;
