@@ -30,10 +30,12 @@ struct parser {
     void **stack;
     size_t nstack, capstack;
     bool failed;
-    /* Member names of big documents are stored once each (a spec repeats `type`, `description`
-     * and `schema` tens of thousands of times); NULL for small inputs such as request bodies. */
+    /* Short strings of big documents are stored once each: a spec repeats member names
+     * (`type`, `description`, `schema`) and values (`string`, `object`, the same `$ref`) tens
+     * of thousands of times. Unused for small inputs such as request bodies. */
     struct key_slot *keys;
     size_t nkeys, capkeys;
+    bool intern;
 };
 
 struct key_slot {
@@ -41,8 +43,9 @@ struct key_slot {
     uint32_t len, hash;
 };
 
-/* Inputs at least this large intern their member names. */
-#define KEY_INTERN_MIN_BYTES (64 * 1024)
+/* Inputs at least this large intern their strings up to this length. */
+#define INTERN_MIN_INPUT (64 * 1024)
+#define INTERN_MAX_LEN 64
 
 static uint32_t col_of(const struct parser *ps, const char *at)
 {
@@ -210,8 +213,8 @@ static uint32_t key_hash(const char *s, size_t n)
     return (uint32_t)(h >> 32);
 }
 
-/* The one arena copy of a member name (no escapes: the bytes are the name). */
-static const char *key_intern(struct parser *ps, const char *s, size_t len)
+/* The one arena copy of a string (without escapes: the bytes are the string). */
+static const char *str_intern(struct parser *ps, const char *s, size_t len)
 {
     if ((ps->nkeys + 1) * 2 > ps->capkeys) {
         size_t ncap = ps->capkeys ? ps->capkeys * 2 : 1024;
@@ -238,9 +241,8 @@ static const char *key_intern(struct parser *ps, const char *s, size_t len)
     return ps->keys[i].str;
 }
 
-/* Parse a string starting at the opening quote; returns the node or NULL. A member name
- * (`key`) of a big document shares its bytes with the same names before it. */
-static struct ct_node *parse_string(struct parser *ps, bool key)
+/* Parse a string starting at the opening quote; returns the node or NULL. */
+static struct ct_node *parse_string(struct parser *ps)
 {
     const char *start = ps->p;
     struct ct_node *n = new_node(ps, CT_STRING, start);
@@ -312,8 +314,8 @@ static struct ct_node *parse_string(struct parser *ps, bool key)
         p++;
     }
     size_t rawlen = (size_t)(p - start - 1);
-    if (!escapes && key && ps->src->len >= KEY_INTERN_MIN_BYTES) {
-        n->u.str = key_intern(ps, start + 1, rawlen);
+    if (!escapes && ps->intern && rawlen <= INTERN_MAX_LEN) {
+        n->u.str = str_intern(ps, start + 1, rawlen);
         n->len = (uint32_t)rawlen;
         ps->line_extra += extra;
         ps->p = p + 1;
@@ -484,7 +486,7 @@ static struct ct_node *parse_container(struct parser *ps, bool is_obj)
                     fail_at(ps, ps->p, CT_E_SYNTAX, "expected a '\"' to start a member name");
                     return NULL;
                 }
-                struct ct_node *k = parse_string(ps, true);
+                struct ct_node *k = parse_string(ps);
                 if (!k)
                     return NULL;
                 skip_ws(ps);
@@ -548,7 +550,7 @@ static struct ct_node *parse_value(struct parser *ps)
     case '[':
         return parse_container(ps, false);
     case '"':
-        return parse_string(ps, false);
+        return parse_string(ps);
     case 't':
         if (lit(ps, "true", 4)) {
             struct ct_node *n = new_node(ps, CT_BOOL, at);
@@ -606,6 +608,7 @@ struct ct_node *ct_json_parse(struct ct_arena *arena, const struct ct_source *sr
         .line_start = src->text,
         .line = 1,
         .max_depth = lim && lim->max_depth ? lim->max_depth : 256,
+        .intern = src->len >= INTERN_MIN_INPUT,
     };
     if (src->len > max_bytes) {
         ct_diags_add(diags, CT_SEV_ERROR, CT_E_TOOBIG, src, 0, 0,
