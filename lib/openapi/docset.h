@@ -52,6 +52,12 @@ struct ct_node *ct_docset_deref(struct ct_docset *ds, const struct ct_node *n,
 size_t ct_docset_check_refs(struct ct_docset *ds, const struct ct_node *root,
                             struct ct_diags *diags);
 
+/** For the loaders in lib/: between these calls, references that resolve are remembered by
+ * (file, reference text), so the check and the model built after it resolve each distinct
+ * reference once. Single-threaded use only; _end frees the memory. */
+void ct__docset_memo_begin(struct ct_docset *ds);
+void ct__docset_memo_end(struct ct_docset *ds);
+
 /** The root node of the file that `n` belongs to, or NULL. */
 struct ct_node *ct_docset_root_of(const struct ct_docset *ds, const struct ct_node *n);
 

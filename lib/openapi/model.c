@@ -762,8 +762,10 @@ struct ct_oas *ct_oas_load(const char *path, const struct ct_docset_opts *opts,
     struct ct_node *root = ct_docset_load(ds, path, diags);
     struct ct_oas *oas = NULL;
     if (root) {
+        ct__docset_memo_begin(ds);
         ct_docset_check_refs(ds, root, diags);
         oas = ct_oas_build(ds, root, diags);
+        ct__docset_memo_end(ds);
         if (diags->nerrors > before)
             oas = NULL;
     }
