@@ -376,6 +376,9 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
     }
     app->jwt = mockd_jwt_new(cfg->jwt_secret, cfg->token_ttl, cfg->refresh_ttl);
 
+    /* Loading is over and its diagnostics are printed: the spec's text (as big again as its
+     * tree) is not needed to serve. Later diagnostics located in it go without a source line. */
+    ct_docset_drop_text(app->ds, app->oas->root);
     return 0;
 }
 

@@ -6,7 +6,8 @@
  * key nodes (so a duplicate or misspelt key can be located).
  *
  * Nodes live in the arena of whoever parsed them (a docset, a request) and are immutable after
- * parsing; YAML aliases make the tree a DAG (an aliased node is shared, never copied). */
+ * parsing; YAML aliases make the tree a DAG (an aliased node is shared, never copied). They
+ * never point into the parsed text (only `src` names it), so the text may go before them. */
 #pragma once
 
 #include "core/arena.h"

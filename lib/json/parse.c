@@ -434,8 +434,11 @@ static struct ct_node *parse_number(struct parser *ps)
         while (*p >= '0' && *p <= '9')
             p++;
     }
-    n->u.text = start;
-    n->len = (uint32_t)(p - start);
+    /* A copy: nodes never point into the text, which its owner may free after parsing. */
+    size_t len = (size_t)(p - start);
+    n->u.text = ps->intern && len <= INTERN_MAX_LEN ? str_intern(ps, start, len)
+                                                     : ct_arena_strndup(ps->arena, start, len);
+    n->len = (uint32_t)len;
     n->flags = (uint8_t)((isint ? CT_NF_INT : 0) | (neg ? CT_NF_NEG : 0));
     if (isint && intdigits <= 15) {
         /* Fast and exact: at most 15 digits always fit a double. */

@@ -164,6 +164,16 @@ static struct file *file_of(const struct ct_docset *ds, const struct ct_node *n)
     return NULL;
 }
 
+void ct_docset_drop_text(struct ct_docset *ds, const struct ct_node *root)
+{
+    struct file *f = root ? file_of(ds, root) : NULL;
+    if (!f || f->root != root || !f->src->text)
+        return;
+    ct_free((char *)f->src->text);
+    f->src->text = NULL;
+    f->src->len = 0;
+}
+
 struct ct_node *ct_docset_root_of(const struct ct_docset *ds, const struct ct_node *n)
 {
     struct file *f = file_of(ds, n);

@@ -58,6 +58,12 @@ size_t ct_docset_check_refs(struct ct_docset *ds, const struct ct_node *root,
 void ct__docset_memo_begin(struct ct_docset *ds);
 void ct__docset_memo_end(struct ct_docset *ds);
 
+/** Free the text of the document whose root is `root` (its nodes stay valid: they never point
+ * into it). Diagnostics located in it are then rendered without their source line. For a
+ * long-running program once loading, and the report of its diagnostics, is over: the text of
+ * a big spec is as large again as its tree. */
+void ct_docset_drop_text(struct ct_docset *ds, const struct ct_node *root);
+
 /** The root node of the file that `n` belongs to, or NULL. */
 struct ct_node *ct_docset_root_of(const struct ct_docset *ds, const struct ct_node *n);
 
