@@ -63,6 +63,8 @@ struct memo_table {
     size_t cap, n;
 };
 static struct memo_table media_memo, resp_memo;
+/* One validation context for every example checked at load (each has its own match data). */
+static struct ct_vctx *plan_vctx;
 
 static size_t memo_hash(const struct ct_node *node)
 {
@@ -157,7 +159,7 @@ static void plan_media_once(struct mockd_app *app, struct mockd_media_plan *mp,
         struct ct_diags why;
         ct_diags_init(&why);
         why.max = 1;
-        if (!mp->schema || !mp->json || ct_schema_validate_opts(mp->schema, NULL, cands[i], &vo, &why)) {
+        if (!mp->schema || !mp->json || ct_schema_validate_opts(mp->schema, plan_vctx, cands[i], &vo, &why)) {
             mp->body = cands[i];
         } else {
             const struct ct_diag *g = why.n ? &why.v[0] : NULL;
@@ -341,8 +343,11 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
     app->schemas = ct_schema_set_new(app->ds, &so);
     app->router = ct_router_new(app->oas);
     app->plans = ct_xcalloc(app->oas->nops + 1, sizeof(*app->plans));
+    plan_vctx = ct_vctx_new();
     for (unsigned i = 0; i < app->oas->nops; i++)
         plan_op(app, &app->plans[i], &app->oas->ops[i], &diags);
+    ct_vctx_free(plan_vctx);
+    plan_vctx = NULL;
     memo_clear(&media_memo);
     memo_clear(&resp_memo);
     ct_schema_set_trim(app->schemas);

@@ -58,7 +58,7 @@ void ct_arena_reset(struct ct_arena *a)
 }
 
 /* n bytes at an address that is a multiple of `align` (a power of two, at most 16). */
-static void *arena_alloc(struct ct_arena *a, size_t n, size_t align)
+void *ct__arena_alloc_slow(struct ct_arena *a, size_t n, size_t align)
 {
     if (!n)
         n = 1;
@@ -99,16 +99,6 @@ static void *arena_alloc(struct ct_arena *a, size_t n, size_t align)
     return p;
 }
 
-void *ct_arena_alloc(struct ct_arena *a, size_t n)
-{
-    return arena_alloc(a, n, 8);
-}
-
-char *ct_arena_alloc_text(struct ct_arena *a, size_t n)
-{
-    return arena_alloc(a, n, 1);
-}
-
 void *ct_arena_zalloc(struct ct_arena *a, size_t n)
 {
     void *p = ct_arena_alloc(a, n);
@@ -118,7 +108,7 @@ void *ct_arena_zalloc(struct ct_arena *a, size_t n)
 
 char *ct_arena_strndup(struct ct_arena *a, const char *s, size_t n)
 {
-    char *d = arena_alloc(a, n + 1, 1); /* text needs no alignment */
+    char *d = ct_arena_alloc_text(a, n + 1); /* text needs no alignment */
     memcpy(d, s, n);
     d[n] = '\0';
     return d;

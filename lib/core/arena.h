@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct ct_arena_block;
 
@@ -43,12 +44,40 @@ void ct_arena_deinit(struct ct_arena *a);
  * before new memory is asked for): cheap reuse for loops over many inputs. */
 void ct_arena_reset(struct ct_arena *a);
 /** n bytes aligned to 8 (enough for every type the project allocates here: pointers, 64-bit
- * integers, doubles; not long double or 128-bit vectors); borrowed: valid until the arena is reset or deinit. Never NULL. */
-void *ct_arena_alloc(struct ct_arena *a, size_t n);
+ * integers, doubles; not long double or 128-bit vectors); borrowed: valid until the arena is
+ * reset or deinit. Never NULL. */
+static inline void *ct_arena_alloc(struct ct_arena *a, size_t n);
 /** n bytes with no alignment, for text. */
-char *ct_arena_alloc_text(struct ct_arena *a, size_t n);
+static inline char *ct_arena_alloc_text(struct ct_arena *a, size_t n);
+/** The out-of-line part of the two above: a new block. */
+void *ct__arena_alloc_slow(struct ct_arena *a, size_t n, size_t align);
 /** Zeroed variant of ct_arena_alloc. */
 void *ct_arena_zalloc(struct ct_arena *a, size_t n);
 /** Copy n bytes into the arena and add a NUL (not aligned: strings pack tightly). */
 char *ct_arena_strndup(struct ct_arena *a, const char *s, size_t n);
 char *ct_arena_strdup(struct ct_arena *a, const char *s);
+
+/* --- inline definitions ------------------------------------------------------------------ */
+
+/* The bump itself: most allocations fit the current block. */
+static inline void *ct__arena_bump(struct ct_arena *a, size_t n, size_t align)
+{
+    uintptr_t p = ((uintptr_t)a->cur + align - 1) & ~(uintptr_t)(align - 1);
+    if (a->cur && n && p <= (uintptr_t)a->end && n <= (uintptr_t)a->end - p) {
+        a->total += p + n - (uintptr_t)a->cur;
+        a->cur = (char *)p + n;
+        CT_ASAN_UNPOISON((void *)p, n);
+        return (void *)p;
+    }
+    return ct__arena_alloc_slow(a, n, align);
+}
+
+static inline void *ct_arena_alloc(struct ct_arena *a, size_t n)
+{
+    return ct__arena_bump(a, n, 8);
+}
+
+static inline char *ct_arena_alloc_text(struct ct_arena *a, size_t n)
+{
+    return (char *)ct__arena_bump(a, n, 1);
+}
