@@ -97,6 +97,10 @@ static void skip_ws(struct parser *ps)
             ps->line++;
             ps->line_start = p;
             ps->line_extra = 0;
+            /* Indentation: eight spaces at a time. */
+            uint64_t w;
+            while (ps->end - p >= 8 && (memcpy(&w, p, 8), w == 0x2020202020202020ULL))
+                p += 8;
         } else {
             break;
         }

@@ -103,8 +103,8 @@ static void check_keys(struct builder *b, const struct ct_node *obj, const char 
         if (k->len >= 2 && k->u.str[0] == 'x' && k->u.str[1] == '-')
             continue;
         bool ok = false;
-        for (size_t j = 0; j < nallowed && !ok; j++)
-            ok = strcmp(k->u.str, allowed[j]) == 0;
+        for (size_t j = 0; j < nallowed && !ok; j++) /* first bytes first: most differ */
+            ok = k->u.str[0] == allowed[j][0] && strcmp(k->u.str, allowed[j]) == 0;
         if (ok)
             continue;
         struct ct_diag *g =
