@@ -77,6 +77,11 @@ struct ct_schema_set {
     size_t ninfo, capinfo;
     const char **bases; /* interned base URIs (arena strings), open addressing */
     size_t nbases, capbases;
+    struct refmemo *refs; /* resolved references (resolve_ref), open addressing */
+    size_t nrefs, caprefs;
+    const struct ct_node *last_root; /* the document whose base URI is last_root_base */
+    const char *last_root_base;
+    struct kwbuf *kbs[401]; /* compile_node's scratch per nesting depth, kept for reuse */
     struct ct_regex **regexes; /* to free */
     size_t nre, capre;
     struct ct_schema **schemas; /* handed out by ct_schema_set_get */
@@ -85,6 +90,14 @@ struct ct_schema_set {
     size_t errors;          /* during a compile */
     struct smap *smap;      /* compiled root -> the ct_schema handed out for it */
     size_t capsmap;
+};
+
+struct refmemo {
+    const char *base, *ref; /* interned */
+    uint32_t hash;
+    const struct ct_node *target;
+    const char *target_base;
+    bool dyn;
 };
 
 struct smap {
@@ -650,10 +663,16 @@ static void ensure_scanned(struct ct_schema_set *set, const struct ct_node *n, c
         const char *ib;
         if (fb_base) {
             ib = intern(set, fb_base);
+        } else if (root && root == set->last_root) {
+            ib = set->last_root_base; /* most schemas compiled come from one document */
         } else {
             char *b = root ? doc_base(root) : ct_xstrdup("file:schema");
             ib = intern(set, b);
             ct_free(b);
+            if (root) {
+                set->last_root = root;
+                set->last_root_base = ib;
+            }
         }
         scan(set, n, ib, fb_dialect, vocab, &top, 0);
     }
@@ -705,14 +724,23 @@ static const struct ct_node *load_uri(struct ct_schema_set *set, const char *uri
 /* Resolve a reference written at `at` (the keyword value) against `base`. Returns the target
  * node and sets *target_base to the URI of its resource (arena string), or NULL with a
  * diagnostic. *anchor_dyn tells whether the fragment named a dynamic anchor. */
-static const struct ct_node *resolve_ref(struct ct_schema_set *set, const struct ct_node *at,
-                                         const char *base, const char *ref, uint8_t dialect,
-                                         const char **target_base, bool *anchor_dyn)
+static const struct ct_node *resolve_ref_once(struct ct_schema_set *set,
+                                              const struct ct_node *at, const char *base,
+                                              const char *ref, uint8_t dialect,
+                                              const char **target_base, bool *anchor_dyn)
 {
-    char *abs = ct__uri_resolve(base, ref);
-    char *uri = strip_fragment(abs);
-    const char *h = strchr(abs, '#');
-    const char *frag = h ? h + 1 : "";
+    char *abs = NULL, *uri;
+    const char *frag;
+    if (ref[0] == '#' && !strchr(base, '#')) {
+        /* Same document (RFC 3986 5.2.2): the base itself and the fragment as written. */
+        uri = ct_xstrdup(base);
+        frag = ref + 1;
+    } else {
+        abs = ct__uri_resolve(base, ref);
+        uri = strip_fragment(abs);
+        const char *h = strchr(abs, '#');
+        frag = h ? h + 1 : "";
+    }
     const struct ct_node *target = NULL;
     if (anchor_dyn)
         *anchor_dyn = false;
@@ -761,6 +789,57 @@ static const struct ct_node *resolve_ref(struct ct_schema_set *set, const struct
     ct_free(abs);
     ct_free(uri);
     return target;
+}
+
+/* resolve_ref_once, remembered by (base URI, reference text) when it succeeds: a big spec
+ * writes the same few thousand references tens of thousands of times. */
+static const struct ct_node *resolve_ref(struct ct_schema_set *set, const struct ct_node *at,
+                                         const char *base, const char *ref, uint8_t dialect,
+                                         const char **target_base, bool *anchor_dyn)
+{
+    uint32_t h = str_hash(ref) ^ str_hash(base);
+    for (size_t i = set->caprefs ? h & (set->caprefs - 1) : 0; set->caprefs && set->refs[i].ref;
+         i = (i + 1) & (set->caprefs - 1)) {
+        const struct refmemo *e = &set->refs[i];
+        if (e->hash == h && !strcmp(e->ref, ref) && !strcmp(e->base, base)) {
+            if (target_base)
+                *target_base = e->target_base;
+            if (anchor_dyn)
+                *anchor_dyn = e->dyn;
+            return e->target;
+        }
+    }
+    size_t errors = set->errors, ndiags = set->diags->n;
+    const char *tb = NULL;
+    bool dyn = false;
+    const struct ct_node *t = resolve_ref_once(set, at, base, ref, dialect, &tb, &dyn);
+    if (target_base)
+        *target_base = tb;
+    if (anchor_dyn)
+        *anchor_dyn = dyn;
+    if (!t || set->errors != errors || set->diags->n != ndiags)
+        return t;
+    if ((set->nrefs + 1) * 2 > set->caprefs) {
+        size_t ncap = set->caprefs ? set->caprefs * 2 : 256;
+        struct refmemo *nt = ct_xcalloc(ncap, sizeof(*nt));
+        for (size_t i = 0; i < set->caprefs; i++) {
+            if (!set->refs[i].ref)
+                continue;
+            size_t j = set->refs[i].hash & (ncap - 1);
+            while (nt[j].ref)
+                j = (j + 1) & (ncap - 1);
+            nt[j] = set->refs[i];
+        }
+        ct_free(set->refs);
+        set->refs = nt;
+        set->caprefs = ncap;
+    }
+    size_t i = h & (set->caprefs - 1);
+    while (set->refs[i].ref)
+        i = (i + 1) & (set->caprefs - 1);
+    set->refs[i] = (struct refmemo){intern(set, base), intern(set, ref), h, t, tb, dyn};
+    set->nrefs++;
+    return t;
 }
 
 /* --- the keywords of one schema object ----------------------------------------------------- */
@@ -1767,7 +1846,14 @@ static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_
         sn->flags |= CT_SN_COMPILED;
         return sn;
     }
-    struct kwbuf *kb = ct_xmalloc(sizeof(*kb)); /* off the stack: compiling recurses deeply */
+    /* Scratch off the stack (compiling recurses deeply), one per nesting depth, reused. */
+    bool pooled = depth < NELEM(set->kbs);
+    struct kwbuf *kb = pooled ? set->kbs[depth] : NULL;
+    if (!kb) {
+        kb = ct_xmalloc(sizeof(*kb));
+        if (pooled)
+            set->kbs[depth] = kb;
+    }
     kb->n = 0;
     kwtab_fill(&kb->tab, n);
     if (kw_true(&kb->tab, K_READ_ONLY))
@@ -1780,7 +1866,8 @@ static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_
         serr(set, n, "schema nesting too deep: expected at most %d levels",
              CT_MAX_COMPILE_DEPTH);
         depth--;
-        ct_free(kb);
+        if (!pooled)
+            ct_free(kb);
         return sn;
     }
     struct ninfo copy = *ni;
@@ -1790,7 +1877,8 @@ static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_
     sn->kw = ct_arena_alloc(&set->arena, (kb->n ? kb->n : 1) * sizeof(*sn->kw));
     memcpy(sn->kw, kb->v, kb->n * sizeof(*sn->kw));
     sn->nkw = kb->n;
-    ct_free(kb);
+    if (!pooled)
+        ct_free(kb);
     sn->flags |= CT_SN_COMPILED;
     depth--;
     return sn;
@@ -1830,6 +1918,9 @@ void ct_schema_set_free(struct ct_schema_set *set)
             ct_free(set->info[i]->ptr);
     ct_free(set->info);
     ct_free(set->bases);
+    ct_free(set->refs);
+    for (size_t i = 0; i < NELEM(set->kbs); i++)
+        ct_free(set->kbs[i]);
     ct_free(set->smap);
     for (size_t i = 0; i < set->nschemas; i++)
         ct_free(set->schemas[i]);
