@@ -422,6 +422,12 @@ struct admin_api *admin_new(struct mockd_layers *l, struct ct_diags *diags)
         for (unsigned k = 0; k < op->nparams; k++)
             if (op->params[k].schema)
                 a->params[i][k] = ct_schema_set_get(a->schemas, op->params[k].schema, &d);
+        /* The answers' schemas too (self_check): compiling mutates the set, which requests on
+         * several threads then only read. */
+        for (unsigned r = 0; r < op->nresponses; r++)
+            for (unsigned k = 0; k < op->responses[r].nmedia; k++)
+                if (op->responses[r].media[k].schema)
+                    (void)ct_schema_set_get(a->schemas, op->responses[r].media[k].schema, &d);
         for (size_t h = 0; h < sizeof(handlers) / sizeof(handlers[0]); h++)
             if (op->operation_id && !strcmp(handlers[h].id, op->operation_id))
                 a->fns[i] = handlers[h].fn;
