@@ -97,10 +97,19 @@ static void skip_ws(struct parser *ps)
             ps->line++;
             ps->line_start = p;
             ps->line_extra = 0;
-            /* Indentation: eight spaces at a time. */
-            uint64_t w;
-            while (ps->end - p >= 8 && (memcpy(&w, p, 8), w == 0x2020202020202020ULL))
+            /* Indentation: eight bytes at a time, up to the first that is not a space. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            while (ps->end - p >= 8) {
+                uint64_t w;
+                memcpy(&w, p, 8);
+                uint64_t other = w ^ 0x2020202020202020ULL;
+                if (other) {
+                    p += __builtin_ctzll(other) / 8;
+                    break;
+                }
                 p += 8;
+            }
+#endif
         } else {
             break;
         }
