@@ -180,19 +180,23 @@ static void plan_media_once(struct mockd_app *app, struct mockd_media_plan *mp,
                                  .oas30 = app->oas->minor == 0, .prefer_examples = true};
         mp->body = ct_gen_instance(app->ds, mp->m->schema, &go, arena, diags);
     }
-    if (!mp->body)
-        return;
+    /* Its bytes are serialised on first use (mockd_media_bytes). */
+}
+
+/* A body as the bytes of an answer, in `arena`: a string as is for non-JSON media types. */
+static const char *serialise(const struct mockd_media_plan *mp, const struct ct_node *body,
+                             struct ct_arena *arena, size_t *len)
+{
     struct ct_buf b;
     ct_buf_init(&b, 0);
-    if (mp->body->kind == CT_STRING && !mp->json)
-        ct_buf_add(&b, mp->body->u.str, mp->body->len);
+    if (body->kind == CT_STRING && !mp->json)
+        ct_buf_add(&b, body->u.str, body->len);
     else
-        ct_json_emit(mp->body, &b, false);
-    size_t len;
-    char *bytes = ct_buf_steal(&b, &len);
-    mp->bytes = ct_arena_strndup(arena, bytes, len);
-    mp->len = len;
-    ct_free(bytes);
+        ct_json_emit(body, &b, false);
+    const char *bytes = ct_arena_strndup(arena, b.ptr ? b.ptr : "", b.len);
+    *len = b.len;
+    ct_buf_deinit(&b);
+    return bytes;
 }
 
 static enum mockd_auth_role role_of(const struct ct_oas_op *op)
@@ -402,15 +406,10 @@ const struct ct_node *mockd_media_body(const struct mockd_app *capp,
                                  .oas30 = app->oas->minor == 0, .prefer_examples = true};
         const struct ct_node *g = ct_gen_instance(app->ds, mp->m->schema, &go, &app->lazy, NULL);
         if (g) {
-            struct ct_buf buf;
-            ct_buf_init(&buf, 0);
-            if (g->kind == CT_STRING && !mp->json)
-                ct_buf_add(&buf, g->u.str, g->len);
-            else
-                ct_json_emit(g, &buf, false);
-            mp->bytes = ct_arena_strndup(&app->lazy, buf.ptr ? buf.ptr : "", buf.len);
-            mp->len = buf.len;
-            ct_buf_deinit(&buf);
+            size_t len;
+            const char *bytes = serialise(mp, g, &app->lazy, &len);
+            mp->len = len;
+            __atomic_store_n(&mp->bytes, bytes, __ATOMIC_RELEASE);
             __atomic_store_n(&mp->body, g, __ATOMIC_RELEASE);
         } else {
             __atomic_store_n(&mp->gen_failed, true, __ATOMIC_RELEASE);
@@ -419,6 +418,28 @@ const struct ct_node *mockd_media_body(const struct mockd_app *capp,
     b = mp->body;
     pthread_mutex_unlock(&app->lazy_lock);
     return b;
+}
+
+const char *mockd_media_bytes(const struct mockd_app *capp, const struct mockd_media_plan *cmp,
+                              size_t *len)
+{
+    const char *bytes = __atomic_load_n(&cmp->bytes, __ATOMIC_ACQUIRE);
+    if (!bytes && __atomic_load_n(&cmp->body, __ATOMIC_ACQUIRE)) {
+        /* An example chosen at load: serialised the first time it is served. */
+        struct mockd_app *app = (struct mockd_app *)capp;
+        struct mockd_media_plan *mp = (struct mockd_media_plan *)cmp;
+        pthread_mutex_lock(&app->lazy_lock);
+        bytes = mp->bytes;
+        if (!bytes) {
+            size_t n;
+            bytes = serialise(mp, mp->body, &app->lazy, &n);
+            mp->len = n;
+            __atomic_store_n(&mp->bytes, bytes, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&app->lazy_lock);
+    }
+    *len = cmp->len;
+    return bytes;
 }
 
 const char *mockd_app_spec_text(const struct mockd_app *capp, bool yaml, size_t *len)
