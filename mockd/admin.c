@@ -422,6 +422,12 @@ struct admin_api *admin_new(struct mockd_layers *l, struct ct_diags *diags)
         for (unsigned k = 0; k < op->nparams; k++)
             if (op->params[k].schema)
                 a->params[i][k] = ct_schema_set_get(a->schemas, op->params[k].schema, &d);
+        /* The answers' schemas too (self_check): compiling mutates the set, which requests on
+         * several threads then only read. */
+        for (unsigned r = 0; r < op->nresponses; r++)
+            for (unsigned k = 0; k < op->responses[r].nmedia; k++)
+                if (op->responses[r].media[k].schema)
+                    (void)ct_schema_set_get(a->schemas, op->responses[r].media[k].schema, &d);
         for (size_t h = 0; h < sizeof(handlers) / sizeof(handlers[0]); h++)
             if (op->operation_id && !strcmp(handlers[h].id, op->operation_id))
                 a->fns[i] = handlers[h].fn;
@@ -640,9 +646,35 @@ static void self_check(struct admin_api *a, unsigned opi, struct mockd_req *req,
     ct_diags_deinit(&d);
 }
 
+/* The admin API (its document parsed, its schemas compiled) is built on the first request to
+ * it, not at start: most runs never call it. */
+static struct admin_api *admin_of(struct mockd_layers *l)
+{
+    struct admin_api *a = __atomic_load_n(&l->admin, __ATOMIC_ACQUIRE);
+    if (a) return a;
+    pthread_mutex_lock(&l->admin_lock);
+    a = l->admin;
+    if (!a) {
+        struct ct_diags d;
+        ct_diags_init(&d);
+        a = admin_new(l, &d);
+        if (d.n) {
+            struct ct_buf b;
+            ct_buf_init(&b, 0);
+            ct_diags_render(&d, &b, false);
+            fprintf(stderr, "mockd: %s", ct_buf_cstr(&b));
+            ct_buf_deinit(&b);
+        }
+        ct_diags_deinit(&d);
+        __atomic_store_n(&l->admin, a, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&l->admin_lock);
+    return a;
+}
+
 bool admin_handle(struct mockd_layers *l, struct mockd_req *req, struct mockd_resp *resp)
 {
-    struct admin_api *a = l->admin;
+    struct admin_api *a = admin_of(l);
     const struct mockd_layers_config *cfg = l->sh->cfg;
     resp->source = "admin";
     mockd_resp_header(resp, "Cache-Control", "no-store");

@@ -191,9 +191,11 @@ bool answer_spec(const struct mockd_app *app, const struct mockd_op_plan *p, str
         if (filled != body && !ct_schema_validate_opts(mp->schema, NULL, filled, &vo, NULL))
             filled = body;
     }
-    if (filled == body && !example && mp->bytes) {
-        resp->body = mp->bytes;
-        resp->body_len = mp->len;
+    size_t blen = 0;
+    const char *bytes = filled == body && !example ? mockd_media_bytes(app, mp, &blen) : NULL;
+    if (bytes) {
+        resp->body = bytes;
+        resp->body_len = blen;
         resp->content_type = type;
     } else {
         answer_body_node(req, resp, filled, type);

@@ -51,37 +51,62 @@ static unsigned parse_status(const char *s, unsigned *klass)
     return (unsigned)atoi(s);
 }
 
-/* The answer body of a media type: a valid example if there is one, else a generated body. */
-/* Responses shared through $ref (error responses, mostly) have one Media Type node: their plan
- * is made once and copied. A small open-addressing table keyed by that node. */
+/* Responses shared through $ref (error responses, mostly) are planned once: operations that
+ * use the same Response Object share its array of media plans, and a Media Type node met again
+ * (a YAML alias) gets a copy of its plan. A small open-addressing table keyed by node. */
 struct memo {
     const struct ct_node *node;
-    struct mockd_media_plan plan;
+    const void *plan; /* a struct mockd_media_plan, or a response's array of them */
 };
-static struct memo *memo_tab;
-static size_t memo_cap, memo_n;
+struct memo_table {
+    struct memo *tab;
+    size_t cap, n;
+};
+static struct memo_table media_memo, resp_memo;
+/* One validation context for every example checked at load (each has its own match data). */
+static struct ct_vctx *plan_vctx;
 
-static struct memo *memo_slot(const struct ct_node *node)
+static size_t memo_hash(const struct ct_node *node)
 {
-    if ((memo_n + 1) * 2 > memo_cap) {
-        size_t ncap = memo_cap ? memo_cap * 2 : 256;
+    return (size_t)(((uintptr_t)node * 0x9E3779B97F4A7C15ull) >> 32);
+}
+
+/* The slot of node: filled (slot->node == node) or where it goes. */
+static struct memo *memo_slot(struct memo_table *t, const struct ct_node *node)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 256;
         struct memo *nt = ct_xcalloc(ncap, sizeof(*nt));
-        for (size_t i = 0; i < memo_cap; i++) {
-            if (!memo_tab[i].node)
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->tab[i].node)
                 continue;
-            size_t h = ((uintptr_t)memo_tab[i].node >> 4) & (ncap - 1);
+            size_t h = memo_hash(t->tab[i].node) & (ncap - 1);
             while (nt[h].node)
                 h = (h + 1) & (ncap - 1);
-            nt[h] = memo_tab[i];
+            nt[h] = t->tab[i];
         }
-        ct_free(memo_tab);
-        memo_tab = nt;
-        memo_cap = ncap;
+        ct_free(t->tab);
+        t->tab = nt;
+        t->cap = ncap;
     }
-    size_t h = ((uintptr_t)node >> 4) & (memo_cap - 1);
-    while (memo_tab[h].node && memo_tab[h].node != node)
-        h = (h + 1) & (memo_cap - 1);
-    return &memo_tab[h];
+    size_t h = memo_hash(node) & (t->cap - 1);
+    while (t->tab[h].node && t->tab[h].node != node)
+        h = (h + 1) & (t->cap - 1);
+    return &t->tab[h];
+}
+
+static void memo_put(struct memo_table *t, const struct ct_node *node, const void *plan)
+{
+    struct memo *slot = memo_slot(t, node);
+    slot->node = node;
+    slot->plan = plan;
+    t->n++;
+}
+
+static void memo_clear(struct memo_table *t)
+{
+    ct_free(t->tab);
+    memset(t, 0, sizeof(*t));
 }
 
 static void plan_media_once(struct mockd_app *app, struct mockd_media_plan *mp,
@@ -94,17 +119,15 @@ static void plan_media(struct mockd_app *app, struct mockd_media_plan *mp, enum 
         plan_media_once(app, mp, dir, is_response, diags);
         return;
     }
-    struct memo *slot = memo_slot(mp->m->node);
+    struct memo *slot = memo_slot(&media_memo, mp->m->node);
     if (slot->node) {
         const struct ct_oas_media *m = mp->m;
-        *mp = slot->plan;
+        *mp = *(const struct mockd_media_plan *)slot->plan;
         mp->m = m;
         return;
     }
     plan_media_once(app, mp, dir, is_response, diags);
-    slot->node = mp->m->node;
-    slot->plan = *mp;
-    memo_n++;
+    memo_put(&media_memo, mp->m->node, mp);
 }
 
 static void plan_media_once(struct mockd_app *app, struct mockd_media_plan *mp,
@@ -136,7 +159,7 @@ static void plan_media_once(struct mockd_app *app, struct mockd_media_plan *mp,
         struct ct_diags why;
         ct_diags_init(&why);
         why.max = 1;
-        if (!mp->schema || !mp->json || ct_schema_validate_opts(mp->schema, NULL, cands[i], &vo, &why)) {
+        if (!mp->schema || !mp->json || ct_schema_validate_opts(mp->schema, plan_vctx, cands[i], &vo, &why)) {
             mp->body = cands[i];
         } else {
             const struct ct_diag *g = why.n ? &why.v[0] : NULL;
@@ -157,19 +180,23 @@ static void plan_media_once(struct mockd_app *app, struct mockd_media_plan *mp,
                                  .oas30 = app->oas->minor == 0, .prefer_examples = true};
         mp->body = ct_gen_instance(app->ds, mp->m->schema, &go, arena, diags);
     }
-    if (!mp->body)
-        return;
+    /* Its bytes are serialised on first use (mockd_media_bytes). */
+}
+
+/* A body as the bytes of an answer, in `arena`: a string as is for non-JSON media types. */
+static const char *serialise(const struct mockd_media_plan *mp, const struct ct_node *body,
+                             struct ct_arena *arena, size_t *len)
+{
     struct ct_buf b;
     ct_buf_init(&b, 0);
-    if (mp->body->kind == CT_STRING && !mp->json)
-        ct_buf_add(&b, mp->body->u.str, mp->body->len);
+    if (body->kind == CT_STRING && !mp->json)
+        ct_buf_add(&b, body->u.str, body->len);
     else
-        ct_json_emit(mp->body, &b, false);
-    size_t len;
-    char *bytes = ct_buf_steal(&b, &len);
-    mp->bytes = ct_arena_strndup(arena, bytes, len);
-    mp->len = len;
-    ct_free(bytes);
+        ct_json_emit(body, &b, false);
+    const char *bytes = ct_arena_strndup(arena, b.ptr ? b.ptr : "", b.len);
+    *len = b.len;
+    ct_buf_deinit(&b);
+    return bytes;
 }
 
 static enum mockd_auth_role role_of(const struct ct_oas_op *op)
@@ -200,7 +227,8 @@ static void plan_op(struct mockd_app *app, struct mockd_op_plan *p, const struct
     p->op = op;
     p->role = role_of(op);
     p->roles = ct_obj_get(op->node, "x-required-roles");
-    p->params = ct_arena_zalloc(arena, (op->nparams + 1) * sizeof(*p->params));
+    /* Arrays only when there is something in them: a big spec has thousands of operations. */
+    p->params = op->nparams ? ct_arena_zalloc(arena, op->nparams * sizeof(*p->params)) : NULL;
     for (unsigned i = 0; i < op->nparams; i++) {
         const struct ct_node *s = op->params[i].schema;
         if (!s && op->params[i].content && op->params[i].content->len)
@@ -209,13 +237,13 @@ static void plan_op(struct mockd_app *app, struct mockd_op_plan *p, const struct
             p->params[i] = ct_schema_set_get(app->schemas, s, diags);
     }
     p->nbody = op->nbody;
-    p->body = ct_arena_zalloc(arena, (op->nbody + 1) * sizeof(*p->body));
+    p->body = op->nbody ? ct_arena_zalloc(arena, op->nbody * sizeof(*p->body)) : NULL;
     for (unsigned i = 0; i < op->nbody; i++) {
         p->body[i].m = &op->body[i];
         plan_media(app, &p->body[i], CT_DIR_REQUEST, false, diags);
     }
     p->nresps = op->nresponses;
-    p->resps = ct_arena_zalloc(arena, (op->nresponses + 1) * sizeof(*p->resps));
+    p->resps = op->nresponses ? ct_arena_zalloc(arena, op->nresponses * sizeof(*p->resps)) : NULL;
     p->dflt = -1;
     unsigned best = 10000;
     for (unsigned i = 0; i < op->nresponses; i++) {
@@ -223,10 +251,16 @@ static void plan_op(struct mockd_app *app, struct mockd_op_plan *p, const struct
         rp->r = &op->responses[i];
         rp->code = parse_status(rp->r->status, &rp->klass);
         rp->nmedia = rp->r->nmedia;
-        rp->media = ct_arena_zalloc(arena, (rp->nmedia + 1) * sizeof(*rp->media));
-        for (unsigned k = 0; k < rp->nmedia; k++) {
-            rp->media[k].m = &rp->r->media[k];
-            plan_media(app, &rp->media[k], CT_DIR_RESPONSE, true, diags);
+        const struct memo *shared = rp->nmedia ? memo_slot(&resp_memo, rp->r->node) : NULL;
+        if (shared && shared->node) {
+            rp->media = (struct mockd_media_plan *)shared->plan;
+        } else if (rp->nmedia) {
+            rp->media = ct_arena_zalloc(arena, rp->nmedia * sizeof(*rp->media));
+            for (unsigned k = 0; k < rp->nmedia; k++) {
+                rp->media[k].m = &rp->r->media[k];
+                plan_media(app, &rp->media[k], CT_DIR_RESPONSE, true, diags);
+            }
+            memo_put(&resp_memo, rp->r->node, rp->media);
         }
         /* The default answer: the lowest 2xx code, then a 2XX range, then "default", then
          * whatever the operation documents (a redirect-only operation answers its 3xx). */
@@ -313,11 +347,13 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
     app->schemas = ct_schema_set_new(app->ds, &so);
     app->router = ct_router_new(app->oas);
     app->plans = ct_xcalloc(app->oas->nops + 1, sizeof(*app->plans));
+    plan_vctx = ct_vctx_new();
     for (unsigned i = 0; i < app->oas->nops; i++)
         plan_op(app, &app->plans[i], &app->oas->ops[i], &diags);
-    ct_free(memo_tab);
-    memo_tab = NULL;
-    memo_cap = memo_n = 0;
+    ct_vctx_free(plan_vctx);
+    plan_vctx = NULL;
+    memo_clear(&media_memo);
+    memo_clear(&resp_memo);
     ct_schema_set_trim(app->schemas);
     if (cfg->asyncapi_path) {
         app->asyncapi = ct_asyncapi_load(app->ds, cfg->asyncapi_path, NULL, &diags);
@@ -349,6 +385,9 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
     }
     app->jwt = mockd_jwt_new(cfg->jwt_secret, cfg->token_ttl, cfg->refresh_ttl);
 
+    /* Loading is over and its diagnostics are printed: the spec's text (as big again as its
+     * tree) is not needed to serve. Later diagnostics located in it go without a source line. */
+    ct_docset_drop_text(app->ds, app->oas->root);
     return 0;
 }
 
@@ -367,15 +406,10 @@ const struct ct_node *mockd_media_body(const struct mockd_app *capp,
                                  .oas30 = app->oas->minor == 0, .prefer_examples = true};
         const struct ct_node *g = ct_gen_instance(app->ds, mp->m->schema, &go, &app->lazy, NULL);
         if (g) {
-            struct ct_buf buf;
-            ct_buf_init(&buf, 0);
-            if (g->kind == CT_STRING && !mp->json)
-                ct_buf_add(&buf, g->u.str, g->len);
-            else
-                ct_json_emit(g, &buf, false);
-            mp->bytes = ct_arena_strndup(&app->lazy, buf.ptr ? buf.ptr : "", buf.len);
-            mp->len = buf.len;
-            ct_buf_deinit(&buf);
+            size_t len;
+            const char *bytes = serialise(mp, g, &app->lazy, &len);
+            mp->len = len;
+            __atomic_store_n(&mp->bytes, bytes, __ATOMIC_RELEASE);
             __atomic_store_n(&mp->body, g, __ATOMIC_RELEASE);
         } else {
             __atomic_store_n(&mp->gen_failed, true, __ATOMIC_RELEASE);
@@ -384,6 +418,28 @@ const struct ct_node *mockd_media_body(const struct mockd_app *capp,
     b = mp->body;
     pthread_mutex_unlock(&app->lazy_lock);
     return b;
+}
+
+const char *mockd_media_bytes(const struct mockd_app *capp, const struct mockd_media_plan *cmp,
+                              size_t *len)
+{
+    const char *bytes = __atomic_load_n(&cmp->bytes, __ATOMIC_ACQUIRE);
+    if (!bytes && __atomic_load_n(&cmp->body, __ATOMIC_ACQUIRE)) {
+        /* An example chosen at load: serialised the first time it is served. */
+        struct mockd_app *app = (struct mockd_app *)capp;
+        struct mockd_media_plan *mp = (struct mockd_media_plan *)cmp;
+        pthread_mutex_lock(&app->lazy_lock);
+        bytes = mp->bytes;
+        if (!bytes) {
+            size_t n;
+            bytes = serialise(mp, mp->body, &app->lazy, &n);
+            mp->len = n;
+            __atomic_store_n(&mp->bytes, bytes, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&app->lazy_lock);
+    }
+    *len = cmp->len;
+    return bytes;
 }
 
 const char *mockd_app_spec_text(const struct mockd_app *capp, bool yaml, size_t *len)

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #define MAX_REVOKED 100000
@@ -40,7 +41,10 @@ struct mockd_jwt *mockd_jwt_new(const char *secret, unsigned access_ttl, unsigne
         memcpy(j->secret, secret, n);
         j->secret_len = n;
     } else {
-        RAND_bytes(j->secret, 32);
+        /* From the kernel: OpenSSL's generator costs milliseconds to set up at start, and
+         * is set up on the first token anyway when one is ever minted. */
+        if (getrandom(j->secret, 32, 0) != 32)
+            RAND_bytes(j->secret, 32);
         j->secret_len = 32;
     }
     j->access_ttl = access_ttl ? access_ttl : 3600;

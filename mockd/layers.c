@@ -292,7 +292,7 @@ struct mockd_layers *mockd_layers_new(struct mockd_app *app, struct ct_diags *di
     struct mockd_layers *l = ct_xcalloc(1, sizeof(*l));
     l->app = app;
     l->sh = shared_new(cfg, app->cfg ? app->cfg->seed : 1);
-    l->admin = admin_new(l, diags);
+    pthread_mutex_init(&l->admin_lock, NULL);
     if (cfg->stateful) l->model = state_model_new(app, diags);
     if (cfg->proxy) l->proxy = proxy_new(cfg, diags);
     if (cfg->record_dir) l->sh->rec = recorder_new(cfg->record_dir, cfg->proxy != NULL, diags);
@@ -325,6 +325,7 @@ void mockd_layers_free(struct mockd_layers *l)
                     why ? why : "cannot be written");
     }
     admin_free(l->admin);
+    pthread_mutex_destroy(&l->admin_lock);
     state_model_free(l->model);
     proxy_free(l->proxy);
     shared_unref(l->sh);

@@ -81,7 +81,8 @@ struct layers_shared {
 struct mockd_layers {
     struct mockd_app *app;
     struct layers_shared *sh;
-    struct admin_api *admin;
+    struct admin_api *admin;   /* built on the first admin request: use admin_of() */
+    pthread_mutex_t admin_lock;
     struct state_model *model; /* NULL without --stateful */
     struct proxy *proxy;       /* NULL without --proxy */
     bool save_state;           /* --state-file is written at exit (it loaded, not --check) */

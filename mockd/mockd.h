@@ -67,10 +67,14 @@ struct mockd_media_plan {
 struct mockd_app;
 
 /** The default answer of a response media type: its example, else a body generated from its
- * schema on first use (then kept, with its bytes). Thread-safe; NULL when there is none. Read
- * `bytes`/`len` only after this returned non-NULL. */
+ * schema on first use (then kept, with its bytes). Thread-safe; NULL when there is none. */
 const struct ct_node *mockd_media_body(const struct mockd_app *app,
                                        const struct mockd_media_plan *mp);
+/** The default answer's bytes, serialised on first use and kept (borrowed from the app), with
+ * their length in *len; NULL when there is no default answer yet (see mockd_media_body).
+ * Thread-safe. */
+const char *mockd_media_bytes(const struct mockd_app *app, const struct mockd_media_plan *mp,
+                              size_t *len);
 
 struct mockd_resp_plan {
     const struct ct_oas_response *r;

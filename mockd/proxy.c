@@ -3,7 +3,9 @@
  *
  * Each forward is one blocking libcurl transfer on the worker thread that received the request
  * (an easy handle per thread, so connections to the backend are kept alive); --threads bounds
- * how many forwards run at once. What comes back is checked like runner checks a backend: the
+ * how many forwards run at once. libcurl is loaded (dlopen) when --proxy is given, not linked:
+ * with the libraries it pulls in (Kerberos, LDAP, SSH, HTTP/2...) it cost every start of mockd
+ * about 8 ms, proxy or not. What comes back is checked like runner checks a backend: the
  * status must be documented, the media type declared, a JSON body valid for its schema. Every
  * problem is a drift entry (GET /__mockd/drift, counted per operation, direction and problem),
  * a log line, and an X-Mockd-Drift header on the answer. The answer itself is passed on as the
@@ -20,9 +22,11 @@
 #include "layers_impl.h"
 
 #include "core/alloc.h"
+#include "core/err.h"
 #include "layers_ws.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -128,29 +132,72 @@ void drift_admin_list(struct drift *d, struct ct_buf *out)
 /* --- libcurl handles, one per worker thread -----------------------------------------------------
  */
 
+/* The libcurl functions used, from the library loaded by curl_setup. */
+static struct {
+    CURLcode (*global_init)(long flags);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+    CURLcode (*easy_perform)(CURL *h);
+    CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+    void (*easy_cleanup)(CURL *h);
+    void (*easy_reset)(CURL *h);
+    const char *(*easy_strerror)(CURLcode rc);
+    struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+    void (*slist_free_all)(struct curl_slist *l);
+    char error[256]; /* why libcurl could not be loaded; "" when it was */
+} cu;
+
 static pthread_key_t curl_key;
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 static void curl_release(void *h)
 {
-    curl_easy_cleanup(h);
+    cu.easy_cleanup(h);
+}
+
+static bool curl_sym(void *lib, void *fn, const char *name)
+{
+    void *p = dlsym(lib, name);
+    memcpy(fn, &p, sizeof(p)); /* POSIX: a function's address fits a void * */
+    if (!p) snprintf(cu.error, sizeof(cu.error), "libcurl has no %s", name);
+    return p != NULL;
 }
 
 static void curl_setup(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) lib = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *why = dlerror();
+        snprintf(cu.error, sizeof(cu.error), "%s", why ? why : "libcurl.so.4 not found");
+        return;
+    }
+    if (!curl_sym(lib, &cu.global_init, "curl_global_init") ||
+        !curl_sym(lib, &cu.easy_init, "curl_easy_init") ||
+        !curl_sym(lib, &cu.easy_setopt, "curl_easy_setopt") ||
+        !curl_sym(lib, &cu.easy_perform, "curl_easy_perform") ||
+        !curl_sym(lib, &cu.easy_getinfo, "curl_easy_getinfo") ||
+        !curl_sym(lib, &cu.easy_cleanup, "curl_easy_cleanup") ||
+        !curl_sym(lib, &cu.easy_reset, "curl_easy_reset") ||
+        !curl_sym(lib, &cu.easy_strerror, "curl_easy_strerror") ||
+        !curl_sym(lib, &cu.slist_append, "curl_slist_append") ||
+        !curl_sym(lib, &cu.slist_free_all, "curl_slist_free_all"))
+        return; /* the library stays loaded: harmless */
+    cu.global_init(CURL_GLOBAL_DEFAULT);
     pthread_key_create(&curl_key, curl_release);
 }
 
+/* This thread's easy handle, or NULL when libcurl could not be loaded (cu.error says why). */
 static CURL *thread_handle(void)
 {
     pthread_once(&curl_once, curl_setup);
+    if (cu.error[0]) return NULL;
     CURL *h = pthread_getspecific(curl_key);
     if (!h) {
-        h = curl_easy_init();
+        h = cu.easy_init();
         pthread_setspecific(curl_key, h);
     } else {
-        curl_easy_reset(h);
+        cu.easy_reset(h);
     }
     return h;
 }
@@ -164,7 +211,9 @@ struct proxy *proxy_new(const struct mockd_layers_config *cfg, struct ct_diags *
     p->base = ct_xstrndup(cfg->proxy, n);
     p->timeout = cfg->proxy_timeout ? cfg->proxy_timeout : 30;
     pthread_once(&curl_once, curl_setup);
-    (void)diags;
+    if (cu.error[0])
+        ct_diags_add(diags, CT_SEV_ERROR, CT_E_INVAL, NULL, 0, 0,
+                     "--proxy needs libcurl, which could not be loaded: %s", cu.error);
     return p;
 }
 
@@ -347,6 +396,7 @@ bool proxy_answer(struct mockd_layers *l, const struct mockd_op_plan *p, struct 
                   first ? first : "the request does not match the contract");
     }
 
+    if (!thread_handle()) return false; /* no libcurl: proxy_new said so at start */
     struct ct_buf url;
     ct_buf_init(&url, 0);
     ct_buf_adds(&url, px->base);
@@ -362,36 +412,36 @@ bool proxy_answer(struct mockd_layers *l, const struct mockd_op_plan *p, struct 
     for (size_t i = 0; i < req->nheaders; i++) {
         const struct mockd_header *hd = &req->headers[i];
         if (hop_by_hop(hd->name, strlen(hd->name))) continue;
-        hl = curl_slist_append(hl, jx_fmt(a, "%s: %s", hd->name, hd->value));
+        hl = cu.slist_append(hl, jx_fmt(a, "%s: %s", hd->name, hd->value));
     }
-    hl = curl_slist_append(hl, "Expect:");
-    hl = curl_slist_append(hl, "Accept-Encoding: identity");
-    hl = curl_slist_append(hl, jx_fmt(a, "X-Forwarded-For: %s", req->remote ? req->remote : ""));
-    curl_easy_setopt(h, CURLOPT_URL, ct_buf_cstr(&url));
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-    if (!strcmp(req->method, "HEAD")) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    hl = cu.slist_append(hl, "Expect:");
+    hl = cu.slist_append(hl, "Accept-Encoding: identity");
+    hl = cu.slist_append(hl, jx_fmt(a, "X-Forwarded-For: %s", req->remote ? req->remote : ""));
+    cu.easy_setopt(h, CURLOPT_URL, ct_buf_cstr(&url));
+    cu.easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+    if (!strcmp(req->method, "HEAD")) cu.easy_setopt(h, CURLOPT_NOBODY, 1L);
     if (req->body_len) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        cu.easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+        cu.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)px->timeout);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    CURLcode rc = curl_easy_perform(h);
+    cu.easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    cu.easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    cu.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    cu.easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    cu.easy_setopt(h, CURLOPT_TIMEOUT, (long)px->timeout);
+    cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
+    cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    cu.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    CURLcode rc = cu.easy_perform(h);
     long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hl);
+    cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    cu.slist_free_all(hl);
     ct_buf_deinit(&url);
 
     bool answered = false;
     if (rc != CURLE_OK) {
-        const char *why = t.too_big ? "the backend's body is over 64 MiB" : curl_easy_strerror(rc);
+        const char *why = t.too_big ? "the backend's body is over 64 MiB" : cu.easy_strerror(rc);
         mockd_resp_header(resp, "X-Mockd-Proxy",
                           jx_fmt(a, "fallback: backend unreachable (%s)", why));
         if (!quiet)

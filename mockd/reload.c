@@ -10,7 +10,7 @@
  * The watcher compares a signature of (path, size, mtime, inode) over the watched files every
  * --watch-interval; a change is acted on once the signature has stayed the same for one more
  * interval, so an editor's save in several writes loads once, complete. Which files: the spec
- * and every file its references reach (found by walking the loaded model's $refs), the
+ * and every file its references reach (the files the app's docset read), the
  * --asyncapi document, and the --dialogues files and directories. */
 #include "reload.h"
 
@@ -93,51 +93,6 @@ void mockd_app_release(const struct mockd_app *app)
 /* --- the files to watch ------------------------------------------------------------------------
  */
 
-struct walk {
-    struct ct_docset *ds;
-    const struct ct_node **seen; /* $ref targets already walked */
-    size_t nseen, capseen;
-    const char **names;
-    size_t nnames, capnames;
-    size_t budget;
-};
-
-static void add_name(struct walk *w, const char *name)
-{
-    if (!name) return;
-    for (size_t i = 0; i < w->nnames; i++)
-        if (!strcmp(w->names[i], name)) return;
-    w->names = ct_xgrow(w->names, &w->capnames, w->nnames + 1, sizeof(*w->names));
-    w->names[w->nnames++] = name;
-}
-
-static void walk(struct walk *w, const struct ct_node *n, int depth)
-{
-    if (!n || depth > 200 || !w->budget) return;
-    w->budget--;
-    if (n->src) add_name(w, n->src->name);
-    if (n->kind == CT_ARRAY) {
-        for (uint32_t i = 0; i < n->len; i++)
-            walk(w, n->u.items[i], depth + 1);
-        return;
-    }
-    if (n->kind != CT_OBJECT) return;
-    const struct ct_node *ref = ct_obj_get(n, "$ref");
-    if (ref && ref->kind == CT_STRING) {
-        const struct ct_node *t = ct_docset_resolve(w->ds, n, ref->u.str, NULL);
-        bool seen = false;
-        for (size_t i = 0; i < w->nseen && !seen; i++)
-            seen = w->seen[i] == t;
-        if (t && !seen) {
-            w->seen = ct_xgrow(w->seen, &w->capseen, w->nseen + 1, sizeof(*w->seen));
-            w->seen[w->nseen++] = t;
-            walk(w, t, depth + 1);
-        }
-    }
-    for (uint32_t i = 0; i < n->len; i++)
-        walk(w, n->u.members[i].val, depth + 1);
-}
-
 static void add_file(struct holder *h, const char *path)
 {
     for (size_t i = 0; i < h->nfiles; i++)
@@ -187,13 +142,16 @@ static void collect_files(struct holder *h, const struct mockd_app *app)
     ct_free(h->files);
     h->files = NULL;
     h->nfiles = 0;
-    struct walk w = {.ds = app->ds, .budget = 20u << 20};
-    walk(&w, app->oas->root, 0);
     add_file(h, h->cfg->spec_path);
-    for (size_t i = 0; i < w.nnames; i++)
-        add_file(h, w.names[i]);
-    ct_free(w.seen);
-    ct_free(w.names);
+    /* Every file the app's docset read: the spec and what its references reached (while
+     * loading, checking references and compiling schemas), with no walk over the tree. */
+    unsigned nf;
+    size_t bytes;
+    ct_docset_stats(app->ds, &nf, &bytes);
+    for (size_t i = 0; i < nf; i++) {
+        const char *p = ct_docset_file_path(app->ds, i);
+        if (p) add_file(h, p);
+    }
     if (h->cfg->asyncapi_path) add_file(h, h->cfg->asyncapi_path);
     for (const char *p = h->cfg->dialogue_paths; p && *p;) {
         size_t n = strcspn(p, ",");

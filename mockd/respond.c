@@ -1490,9 +1490,11 @@ static void handle(const struct mockd_app *app, struct mockd_req *req, struct mo
             sse_answer(app, mp, answer, req, resp);
         return;
     }
-    if (answer && answer == mp->body && mp->bytes) {
-        resp->body = mp->bytes;
-        resp->body_len = mp->len;
+    size_t blen = 0;
+    const char *bytes = answer && answer == mp->body ? mockd_media_bytes(app, mp, &blen) : NULL;
+    if (bytes) {
+        resp->body = bytes;
+        resp->body_len = blen;
         resp->content_type = mp->m->type;
     } else {
         set_body_node(req, resp, answer, mp->m->type);

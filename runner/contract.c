@@ -406,7 +406,7 @@ static const struct ct_node *coerce_object(const struct runner_contract *c,
     ct_diags_deinit(&tmp);
     const struct ct_node *props = ct_obj_get(s, "properties");
     struct ct_node *out = ct_arena_zalloc(a, sizeof(*out));
-    *out = *obj;
+    ct_node_copy(out, obj);
     out->u.members = ct_arena_alloc(a, (obj->len ? obj->len : 1) * sizeof(struct ct_member));
     out->flags = 0;
     for (uint32_t i = 0; i < obj->len; i++) {

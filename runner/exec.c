@@ -95,7 +95,7 @@ static const struct ct_node *num_from_text(struct ct_arena *a, const char *s, si
 static struct ct_node *copy_node(struct ct_arena *a, const struct ct_node *n)
 {
     struct ct_node *c = ct_arena_alloc(a, sizeof(*c));
-    *c = *n;
+    ct_node_copy(c, n);
     c->src = NULL; /* the source may be a response body that is about to go */
     c->line = c->col = 0;
     switch (n->kind) {
@@ -428,7 +428,7 @@ static const struct ct_node *interp(struct sctx *x, const struct ct_node *n, str
         if (!items)
             return n;
         struct ct_node *out = ct_arena_alloc(a, sizeof(*out));
-        *out = *n;
+        ct_node_copy(out, n);
         out->u.items = items;
         return out;
     }
@@ -456,7 +456,7 @@ static const struct ct_node *interp(struct sctx *x, const struct ct_node *n, str
         if (!mem)
             return n;
         struct ct_node *out = ct_arena_alloc(a, sizeof(*out));
-        *out = *n;
+        ct_node_copy(out, n);
         out->flags &= (uint8_t)~CT_NF_INDEXED;
         out->u.members = mem;
         return out;

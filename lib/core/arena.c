@@ -22,6 +22,7 @@ static void free_chain(struct ct_arena_block *b)
 {
     while (b) {
         struct ct_arena_block *n = b->next;
+        CT_ASAN_UNPOISON(b->data, b->size);
         ct_free(b);
         b = n;
     }
@@ -56,12 +57,13 @@ void ct_arena_reset(struct ct_arena *a)
     a->total = 0;
 }
 
-void *ct_arena_alloc(struct ct_arena *a, size_t n)
+/* n bytes at an address that is a multiple of `align` (a power of two, at most 16). */
+void *ct__arena_alloc_slow(struct ct_arena *a, size_t n, size_t align)
 {
-    n = (n + 15) & ~(size_t)15;
     if (!n)
-        n = 16;
-    if ((size_t)(a->end - a->cur) < n || !a->cur) {
+        n = 1;
+    char *p = a->cur ? (char *)(((uintptr_t)a->cur + align - 1) & ~(uintptr_t)(align - 1)) : NULL;
+    if (!p || p > a->end || (size_t)(a->end - p) < n) {
         if (!a->block_min)
             a->block_min = 16384;
         size_t size = n > a->block_min ? n : a->block_min;
@@ -82,16 +84,18 @@ void *ct_arena_alloc(struct ct_arena *a, size_t n)
             b->next = a->head->next;
             a->head->next = b;
             a->total += n;
+            CT_ASAN_UNPOISON(b->data, n);
             return b->data;
         }
         b->next = a->head;
         a->head = b;
         a->cur = b->data;
         a->end = b->data + size;
+        p = a->cur; /* block data is aligned to 16 */
     }
-    void *p = a->cur;
-    a->cur += n;
-    a->total += n;
+    a->total += (size_t)(p - a->cur) + n;
+    a->cur = p + n;
+    CT_ASAN_UNPOISON(p, n);
     return p;
 }
 
@@ -104,7 +108,7 @@ void *ct_arena_zalloc(struct ct_arena *a, size_t n)
 
 char *ct_arena_strndup(struct ct_arena *a, const char *s, size_t n)
 {
-    char *d = ct_arena_alloc(a, n + 1);
+    char *d = ct_arena_alloc_text(a, n + 1); /* text needs no alignment */
     memcpy(d, s, n);
     d[n] = '\0';
     return d;

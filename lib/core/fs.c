@@ -18,8 +18,11 @@ int ct_fs_read(const char *path, size_t max_bytes, char **text, size_t *len)
         fclose(f);
         return CT_E_IO;
     }
-    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
-    if (max_bytes && cap > max_bytes + 1) {
+    /* Room for the NUL and one more byte, so that the read which finds the end of a file of
+     * the size fstat gave needs no bigger buffer (doubling it cost a copy and as much memory
+     * again as the file). */
+    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 2 : 4096;
+    if (max_bytes && st.st_size > 0 && (size_t)st.st_size > max_bytes) {
         fclose(f);
         return CT_E_TOOBIG;
     }

@@ -233,7 +233,6 @@ static struct ct_node *copy_in(struct ct_arena *a, const struct ct_node *n)
 {
     struct ct_node *c = new_node(a, (enum ct_kind)n->kind);
     c->flags = n->flags & (uint8_t)~CT_NF_INDEXED;
-    c->num = n->num;
     switch (n->kind) {
     case CT_STRING:
         c->u.str = ct_arena_strndup(a, n->u.str, n->len);
@@ -242,6 +241,7 @@ static struct ct_node *copy_in(struct ct_arena *a, const struct ct_node *n)
     case CT_NUMBER:
         c->u.text = ct_arena_strndup(a, n->u.text, n->len);
         c->len = n->len;
+        c->num = n->num;
         break;
     case CT_ARRAY:
         c->len = n->len;

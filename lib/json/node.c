@@ -27,6 +27,18 @@ static uint32_t key_hash(const char *s, size_t n)
     return h;
 }
 
+struct ct_node *ct__node_new(struct ct_arena *arena, enum ct_kind kind)
+{
+    /* Sanitizer builds allocate the whole struct and poison `num` (see struct ct_node). */
+    size_t size = kind == CT_NUMBER || CT_ASAN ? sizeof(struct ct_node) : CT_NODE_SHORT;
+    struct ct_node *n = ct_arena_alloc(arena, size);
+    memset(n, 0, size);
+    n->kind = (uint8_t)kind;
+    if (kind != CT_NUMBER)
+        CT_ASAN_POISON(&n->num, sizeof(n->num));
+    return n;
+}
+
 size_t ct__obj_members_size(uint32_t n)
 {
     size_t sz = (n ? n : 1) * sizeof(struct ct_member);

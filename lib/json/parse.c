@@ -32,7 +32,22 @@ struct parser {
     size_t nstack, capstack;
     void *small[64];
     bool failed;
+    /* Short strings of big documents are stored once each: a spec repeats member names
+     * (`type`, `description`, `schema`) and values (`string`, `object`, the same `$ref`) tens
+     * of thousands of times. Unused for small inputs such as request bodies. */
+    struct key_slot *keys;
+    size_t nkeys, capkeys;
+    bool intern;
 };
+
+struct key_slot {
+    const char *str; /* in the arena, NUL-terminated */
+    uint32_t len, hash;
+};
+
+/* Inputs at least this large intern their strings up to this length. */
+#define INTERN_MIN_INPUT (64 * 1024)
+#define INTERN_MAX_LEN 64
 
 static uint32_t col_of(const struct parser *ps, const char *at)
 {
@@ -84,6 +99,19 @@ static void skip_ws(struct parser *ps)
             ps->line++;
             ps->line_start = p;
             ps->line_extra = 0;
+            /* Indentation: eight bytes at a time, up to the first that is not a space. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            while (ps->end - p >= 8) {
+                uint64_t w;
+                memcpy(&w, p, 8);
+                uint64_t other = w ^ 0x2020202020202020ULL;
+                if (other) {
+                    p += __builtin_ctzll(other) / 8;
+                    break;
+                }
+                p += 8;
+            }
+#endif
         } else {
             break;
         }
@@ -93,14 +121,9 @@ static void skip_ws(struct parser *ps)
 
 static struct ct_node *new_node(struct parser *ps, enum ct_kind kind, const char *at)
 {
-    struct ct_node *n = ct_arena_alloc(ps->arena, sizeof(*n));
-    n->kind = (uint8_t)kind;
-    n->flags = 0;
+    struct ct_node *n = ct__node_new(ps->arena, kind);
     n->line = ps->line;
     n->col = col_of(ps, at);
-    n->len = 0;
-    n->u.str = NULL;
-    n->num = 0;
     n->src = ps->src;
     return n;
 }
@@ -197,6 +220,49 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
+static uint32_t key_hash(const char *s, size_t n)
+{
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+    } else {
+        memcpy(&a, s, n);
+    }
+    uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)n;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return (uint32_t)(h >> 32);
+}
+
+/* The one arena copy of a string (without escapes: the bytes are the string). */
+static const char *str_intern(struct parser *ps, const char *s, size_t len)
+{
+    if ((ps->nkeys + 1) * 2 > ps->capkeys) {
+        size_t ncap = ps->capkeys ? ps->capkeys * 2 : 1024;
+        struct key_slot *nt = ct_xcalloc(ncap, sizeof(*nt));
+        for (size_t i = 0; i < ps->capkeys; i++) {
+            if (!ps->keys[i].str)
+                continue;
+            size_t j = ps->keys[i].hash & (ncap - 1);
+            while (nt[j].str)
+                j = (j + 1) & (ncap - 1);
+            nt[j] = ps->keys[i];
+        }
+        ct_free(ps->keys);
+        ps->keys = nt;
+        ps->capkeys = ncap;
+    }
+    uint32_t h = key_hash(s, len);
+    size_t mask = ps->capkeys - 1, i = h & mask;
+    for (; ps->keys[i].str; i = (i + 1) & mask)
+        if (ps->keys[i].hash == h && ps->keys[i].len == len && !memcmp(ps->keys[i].str, s, len))
+            return ps->keys[i].str;
+    ps->keys[i] = (struct key_slot){ct_arena_strndup(ps->arena, s, len), (uint32_t)len, h};
+    ps->nkeys++;
+    return ps->keys[i].str;
+}
+
 /* Parse a string starting at the opening quote; returns the node or NULL. */
 static struct ct_node *parse_string(struct parser *ps)
 {
@@ -290,7 +356,14 @@ static struct ct_node *parse_string(struct parser *ps)
         p++;
     }
     size_t rawlen = (size_t)(p - start - 1);
-    char *out = ct_arena_alloc(ps->arena, rawlen + 1);
+    if (!escapes && ps->intern && rawlen <= INTERN_MAX_LEN) {
+        n->u.str = str_intern(ps, start + 1, rawlen);
+        n->len = (uint32_t)rawlen;
+        ps->line_extra += extra;
+        ps->p = p + 1;
+        return n;
+    }
+    char *out = ct_arena_alloc_text(ps->arena, rawlen + 1);
     if (!escapes) {
         memcpy(out, start + 1, rawlen);
         out[rawlen] = 0;
@@ -403,8 +476,11 @@ static struct ct_node *parse_number(struct parser *ps)
         while (*p >= '0' && *p <= '9')
             p++;
     }
-    n->u.text = start;
-    n->len = (uint32_t)(p - start);
+    /* A copy: nodes never point into the text, which its owner may free after parsing. */
+    size_t len = (size_t)(p - start);
+    n->u.text = ps->intern && len <= INTERN_MAX_LEN ? str_intern(ps, start, len)
+                                                     : ct_arena_strndup(ps->arena, start, len);
+    n->len = (uint32_t)len;
     n->flags = (uint8_t)((isint ? CT_NF_INT : 0) | (neg ? CT_NF_NEG : 0));
     if (isint && intdigits <= 15) {
         /* Fast and exact: at most 15 digits always fit a double. */
@@ -577,6 +653,7 @@ struct ct_node *ct_json_parse(struct ct_arena *arena, const struct ct_source *sr
         .line_start = src->text,
         .line = 1,
         .max_depth = lim && lim->max_depth ? lim->max_depth : 256,
+        .intern = src->len >= INTERN_MIN_INPUT,
     };
     ps.stack = ps.small;
     ps.capstack = sizeof(ps.small) / sizeof(ps.small[0]);
@@ -599,6 +676,7 @@ struct ct_node *ct_json_parse(struct ct_arena *arena, const struct ct_source *sr
     }
     if (ps.stack != ps.small)
         ct_free(ps.stack);
+    ct_free(ps.keys);
     return root;
 }
 

@@ -13,6 +13,15 @@ struct file {
     struct ct_source *src;
     struct ct_node *root; /* NULL when it failed to load */
     bool refs_checked;
+    bool from_text; /* ct_docset_load_text: not a file */
+};
+
+/* A resolved reference: (file it is written in, reference text) -> target. */
+struct memo {
+    const struct ct_source *src;
+    const char *ref;
+    uint32_t hash;
+    struct ct_node *target;
 };
 
 struct ct_docset {
@@ -21,6 +30,11 @@ struct ct_docset {
     struct file *files;
     size_t nfiles, capfiles;
     size_t bytes;
+    /* Between ct__docset_memo_begin and _end, references that resolve are remembered: a big
+     * spec writes the same few thousand references tens of thousands of times. */
+    struct memo *memo;
+    size_t nmemo, capmemo;
+    bool memo_on;
 };
 
 static int fs_read(void *ud, const char *path, char **text, size_t *len)
@@ -55,6 +69,7 @@ void ct_docset_free(struct ct_docset *ds)
         ct_free(ds->files[i].src);
     }
     ct_free(ds->files);
+    ct_free(ds->memo);
     ct_arena_deinit(&ds->arena);
     ct_free(ds);
 }
@@ -68,6 +83,11 @@ void ct_docset_stats(const struct ct_docset *ds, unsigned *files, size_t *bytes)
 {
     *files = (unsigned)ds->nfiles;
     *bytes = ds->bytes;
+}
+
+const char *ct_docset_file_path(const struct ct_docset *ds, size_t i)
+{
+    return i < ds->nfiles && !ds->files[i].from_text ? ds->files[i].path : NULL;
 }
 
 static struct file *find_file(struct ct_docset *ds, const char *path)
@@ -89,6 +109,7 @@ static struct file *add_file(struct ct_docset *ds, const char *path, char *text,
     f->src->text = text;
     f->src->len = len;
     f->refs_checked = false;
+    f->from_text = false;
     ds->bytes += len;
     f->root = ct_doc_parse(&ds->arena, f->src, &ds->opts.limits, diags);
     return f;
@@ -100,7 +121,9 @@ struct ct_node *ct_docset_load_text(struct ct_docset *ds, const char *name, cons
     struct file *f = find_file(ds, name);
     if (f)
         return f->root;
-    return add_file(ds, name, ct_xstrndup(text, len), len, diags)->root;
+    f = add_file(ds, name, ct_xstrndup(text, len), len, diags);
+    f->from_text = true;
+    return f->root;
 }
 
 static struct file *load_file(struct ct_docset *ds, const char *path, const struct ct_node *at,
@@ -139,6 +162,16 @@ static struct file *file_of(const struct ct_docset *ds, const struct ct_node *n)
         if (ds->files[i].src == n->src)
             return &ds->files[i];
     return NULL;
+}
+
+void ct_docset_drop_text(struct ct_docset *ds, const struct ct_node *root)
+{
+    struct file *f = root ? file_of(ds, root) : NULL;
+    if (!f || f->root != root || !f->src->text)
+        return;
+    ct_free((char *)f->src->text);
+    f->src->text = NULL;
+    f->src->len = 0;
 }
 
 struct ct_node *ct_docset_root_of(const struct ct_docset *ds, const struct ct_node *n)
@@ -184,6 +217,9 @@ static char *join_path(const char *base, const char *rel, size_t rellen)
     s[o] = 0;
     return ct_buf_steal(&b, NULL);
 }
+
+static struct ct_node *resolve_chain(struct ct_docset *ds, const struct ct_node *at,
+                                     const char *ref, struct ct_diags *diags);
 
 static struct ct_node *resolve_once(struct ct_docset *ds, const struct ct_node *at,
                                     const char *ref, struct ct_diags *diags)
@@ -265,8 +301,79 @@ static struct ct_node *resolve_once(struct ct_docset *ds, const struct ct_node *
     return n;
 }
 
+static uint32_t memo_hash(const struct ct_source *src, const char *ref)
+{
+    uint64_t h = (uintptr_t)src * 0x9E3779B97F4A7C15ull;
+    for (const char *p = ref; *p; p++)
+        h = (h ^ (uint8_t)*p) * 0x100000001B3ull;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* The memo slot for (src, ref): filled, or where it goes. */
+static struct memo *memo_slot(struct ct_docset *ds, const struct ct_source *src, const char *ref,
+                              uint32_t h)
+{
+    size_t mask = ds->capmemo - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct memo *m = &ds->memo[i];
+        if (!m->ref || (m->hash == h && m->src == src && !strcmp(m->ref, ref)))
+            return m;
+    }
+}
+
+static void memo_put(struct ct_docset *ds, const struct ct_source *src, const char *ref,
+                     uint32_t h, struct ct_node *target)
+{
+    if ((ds->nmemo + 1) * 2 > ds->capmemo) {
+        size_t ncap = ds->capmemo ? ds->capmemo * 2 : 256;
+        struct memo *old = ds->memo;
+        size_t oldcap = ds->capmemo;
+        ds->memo = ct_xcalloc(ncap, sizeof(*ds->memo));
+        ds->capmemo = ncap;
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].ref)
+                *memo_slot(ds, old[i].src, old[i].ref, old[i].hash) = old[i];
+        ct_free(old);
+    }
+    struct memo *m = memo_slot(ds, src, ref, h);
+    if (!m->ref)
+        ds->nmemo++;
+    *m = (struct memo){src, ref, h, target};
+}
+
+void ct__docset_memo_begin(struct ct_docset *ds)
+{
+    ds->memo_on = true;
+}
+
+void ct__docset_memo_end(struct ct_docset *ds)
+{
+    ds->memo_on = false;
+    ct_free(ds->memo);
+    ds->memo = NULL;
+    ds->nmemo = ds->capmemo = 0;
+}
+
 struct ct_node *ct_docset_resolve(struct ct_docset *ds, const struct ct_node *at, const char *ref,
                                   struct ct_diags *diags)
+{
+    uint32_t h = 0;
+    if (ds->memo_on) {
+        h = memo_hash(at->src, ref);
+        if (ds->capmemo) {
+            const struct memo *m = memo_slot(ds, at->src, ref, h);
+            if (m->ref)
+                return m->target;
+        }
+    }
+    struct ct_node *n = resolve_chain(ds, at, ref, diags);
+    if (n && ds->memo_on)
+        memo_put(ds, at->src, ref, h, n); /* ref lives as long as the docset */
+    return n;
+}
+
+static struct ct_node *resolve_chain(struct ct_docset *ds, const struct ct_node *at,
+                                     const char *ref, struct ct_diags *diags)
 {
     const struct ct_node *seen[64];
     struct ct_node *n = resolve_once(ds, at, ref, diags);

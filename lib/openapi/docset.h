@@ -52,12 +52,29 @@ struct ct_node *ct_docset_deref(struct ct_docset *ds, const struct ct_node *n,
 size_t ct_docset_check_refs(struct ct_docset *ds, const struct ct_node *root,
                             struct ct_diags *diags);
 
+/** For the loaders in lib/: between these calls, references that resolve are remembered by
+ * (file, reference text), so the check and the model built after it resolve each distinct
+ * reference once. Single-threaded use only; _end frees the memory. */
+void ct__docset_memo_begin(struct ct_docset *ds);
+void ct__docset_memo_end(struct ct_docset *ds);
+
+/** Free the text of the document whose root is `root` (its nodes stay valid: they never point
+ * into it). Diagnostics located in it are then rendered without their source line. For a
+ * long-running program once loading, and the report of its diagnostics, is over: the text of
+ * a big spec is as large again as its tree. */
+void ct_docset_drop_text(struct ct_docset *ds, const struct ct_node *root);
+
 /** The root node of the file that `n` belongs to, or NULL. */
 struct ct_node *ct_docset_root_of(const struct ct_docset *ds, const struct ct_node *n);
 
 /** The arena holding every node; for callers that build derived structures with the same
  * lifetime. */
 struct ct_arena *ct_docset_arena(struct ct_docset *ds);
+
+/** The path of the i-th document (load order) when it was read through the read callback; NULL
+ * for texts loaded from memory and past the end (i >= the `files` count of ct_docset_stats).
+ * Borrowed: valid until ct_docset_free. For watching the files a loaded model depends on. */
+const char *ct_docset_file_path(const struct ct_docset *ds, size_t i);
 
 /** Number of files loaded and bytes read; for reports and benchmarks. */
 void ct_docset_stats(const struct ct_docset *ds, unsigned *files, size_t *bytes);

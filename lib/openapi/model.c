@@ -44,7 +44,40 @@ struct builder {
     struct ct_diags *diags;
     struct ct_oas *oas;
     size_t errors_at_start;
+    /* Response Objects already built, by node: one shared through $ref by thousands of
+     * operations (an error response) is checked and built once. Open addressing. */
+    const struct ct_oas_response **built;
+    size_t nbuilt, capbuilt;
 };
+
+static size_t node_hash(const struct ct_node *n)
+{
+    return (size_t)(((uintptr_t)n * 0x9E3779B97F4A7C15ull) >> 32);
+}
+
+/* The slot for a Response Object node: the response built from it, or an empty slot. */
+static const struct ct_oas_response **built_slot(struct builder *b, const struct ct_node *r)
+{
+    if ((b->nbuilt + 1) * 2 > b->capbuilt) {
+        size_t ncap = b->capbuilt ? b->capbuilt * 2 : 64;
+        const struct ct_oas_response **nt = ct_xcalloc(ncap, sizeof(*nt));
+        for (size_t i = 0; i < b->capbuilt; i++) {
+            if (!b->built[i])
+                continue;
+            size_t h = node_hash(b->built[i]->node) & (ncap - 1);
+            while (nt[h])
+                h = (h + 1) & (ncap - 1);
+            nt[h] = b->built[i];
+        }
+        ct_free(b->built);
+        b->built = nt;
+        b->capbuilt = ncap;
+    }
+    size_t h = node_hash(r) & (b->capbuilt - 1);
+    while (b->built[h] && b->built[h]->node != r)
+        h = (h + 1) & (b->capbuilt - 1);
+    return &b->built[h];
+}
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -70,8 +103,8 @@ static void check_keys(struct builder *b, const struct ct_node *obj, const char 
         if (k->len >= 2 && k->u.str[0] == 'x' && k->u.str[1] == '-')
             continue;
         bool ok = false;
-        for (size_t j = 0; j < nallowed && !ok; j++)
-            ok = strcmp(k->u.str, allowed[j]) == 0;
+        for (size_t j = 0; j < nallowed && !ok; j++) /* first bytes first: most differ */
+            ok = k->u.str[0] == allowed[j][0] && strcmp(k->u.str, allowed[j]) == 0;
         if (ok)
             continue;
         struct ct_diag *g =
@@ -335,14 +368,22 @@ static void build_responses(struct builder *b, struct ct_oas_op *op, const struc
                    ct_node_type_name(r));
             continue;
         }
-        check_keys(b, r, response_keys, b->oas->minor >= 2 ? 5 : 4, "Response Object");
         struct ct_oas_response *out = &op->responses[op->nresponses++];
+        const struct ct_oas_response **seen = built_slot(b, r);
+        if (*seen) {
+            *out = **seen; /* the same media array too */
+            out->status = status;
+            continue;
+        }
+        check_keys(b, r, response_keys, b->oas->minor >= 2 ? 5 : 4, "Response Object");
         out->status = status;
         out->description = want_str(b, r, "description", b->oas->minor < 2, "Response Object");
         out->headers = want(b, r, "headers", CT_OBJECT, false, "Response Object");
         out->nmedia =
             build_media(b, want(b, r, "content", CT_OBJECT, false, "Response Object"), &out->media);
         out->node = r;
+        *seen = out;
+        b->nbuilt++;
     }
 }
 
@@ -459,13 +500,22 @@ static void build_item(struct builder *b, const struct ct_member *pm, bool webho
     }
 }
 
+/* An upper bound of the operations under `paths` or `webhooks`: the method keys of each path
+ * item, or every method for a path item that is a $ref (counted without following it). */
 static unsigned count_ops(const struct ct_node *map)
 {
     unsigned n = 0;
-    if (!map)
+    if (!map || map->kind != CT_OBJECT)
         return 0;
-    for (uint32_t i = 0; i < map->len; i++)
-        n += CT_METHOD_COUNT; /* upper bound; items may be $refs */
+    for (uint32_t i = 0; i < map->len; i++) {
+        const struct ct_node *item = map->u.members[i].val;
+        if (item->kind != CT_OBJECT || ct_obj_get(item, "$ref")) {
+            n += CT_METHOD_COUNT;
+            continue;
+        }
+        for (int m = 0; m < CT_METHOD_COUNT; m++)
+            n += ct_obj_get(item, method_names[m]) != NULL;
+    }
     return n;
 }
 
@@ -697,6 +747,7 @@ struct ct_oas *ct_oas_build(struct ct_docset *ds, const struct ct_node *root,
             build_item(&b, &hooks->u.members[i], true, &oas->nops, cap);
         oas->nwebhook = oas->nops - before;
     }
+    ct_free(b.built);
     check_unique_ids(&b);
     if (diags->nerrors > b.errors_at_start)
         return NULL;
@@ -711,8 +762,10 @@ struct ct_oas *ct_oas_load(const char *path, const struct ct_docset_opts *opts,
     struct ct_node *root = ct_docset_load(ds, path, diags);
     struct ct_oas *oas = NULL;
     if (root) {
+        ct__docset_memo_begin(ds);
         ct_docset_check_refs(ds, root, diags);
         oas = ct_oas_build(ds, root, diags);
+        ct__docset_memo_end(ds);
         if (diags->nerrors > before)
             oas = NULL;
     }

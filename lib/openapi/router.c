@@ -20,7 +20,7 @@ struct piece {
 struct rnode;
 
 struct edge {
-    char *seg; /* the segment as written in the template */
+    const char *seg; /* the segment as written in the template (borrowed from the model) */
     size_t seglen;
     bool templated;
     struct piece *pieces; /* templated segments only */
@@ -50,12 +50,9 @@ static struct rnode *rnode_new(void)
 
 static void rnode_free(struct rnode *n, bool self)
 {
-    for (unsigned i = 0; i < n->nlits; i++) {
-        ct_free(n->lits[i].seg);
+    for (unsigned i = 0; i < n->nlits; i++)
         rnode_free(n->lits[i].child, true);
-    }
     for (unsigned i = 0; i < n->ntmpls; i++) {
-        ct_free(n->tmpls[i].seg);
         for (unsigned k = 0; k < n->tmpls[i].npieces; k++)
             ct_free((char *)n->tmpls[i].pieces[k].var);
         ct_free(n->tmpls[i].pieces);
@@ -76,12 +73,25 @@ static int seg_cmp(const char *a, size_t al, const char *b, size_t bl)
     return al < bl ? -1 : al > bl;
 }
 
+/* Room for one more edge: arrays start at one and double (most trie nodes have one child;
+ * a big spec has thousands of nodes). */
+static struct edge *edge_grow(struct edge *v, unsigned n, unsigned *cap)
+{
+    if (n < *cap)
+        return v;
+    *cap = *cap ? *cap * 2 : 1;
+    return ct_xrealloc(v, *cap * sizeof(*v));
+}
+
 static void parse_pieces(struct edge *e)
 {
     const char *s = e->seg, *end = e->seg + e->seglen;
-    size_t cap = 0;
+    /* v variables and at most v + 1 literals between and around them. */
+    size_t vars = 0;
+    for (const char *c = s; c < end; c++)
+        vars += *c == '{';
+    e->pieces = ct_xmalloc((2 * vars + 1) * sizeof(*e->pieces));
     while (s < end) {
-        e->pieces = ct_xgrow(e->pieces, &cap, e->npieces + 1, sizeof(*e->pieces));
         struct piece *p = &e->pieces[e->npieces++];
         if (*s == '{') {
             const char *c = memchr(s, '}', (size_t)(end - s));
@@ -118,14 +128,12 @@ static struct rnode *child_for(struct rnode *n, const char *seg, size_t len)
             else
                 hi = mid;
         }
-        size_t cap = n->caplits;
-        n->lits = ct_xgrow(n->lits, &cap, n->nlits + 1, sizeof(*n->lits));
-        n->caplits = (unsigned)cap;
+        n->lits = edge_grow(n->lits, n->nlits, &n->caplits);
         memmove(&n->lits[lo + 1], &n->lits[lo], (n->nlits - lo) * sizeof(*n->lits));
         n->nlits++;
         struct edge *e = &n->lits[lo];
         memset(e, 0, sizeof(*e));
-        e->seg = ct_xstrndup(seg, len);
+        e->seg = seg;
         e->seglen = len;
         e->child = rnode_new();
         return e->child;
@@ -135,12 +143,10 @@ static struct rnode *child_for(struct rnode *n, const char *seg, size_t len)
     for (unsigned i = 0; i < n->ntmpls; i++)
         if (n->tmpls[i].seglen == len && !memcmp(n->tmpls[i].seg, seg, len))
             return n->tmpls[i].child;
-    size_t cap = n->captmpls;
-    n->tmpls = ct_xgrow(n->tmpls, &cap, n->ntmpls + 1, sizeof(*n->tmpls));
-    n->captmpls = (unsigned)cap;
+    n->tmpls = edge_grow(n->tmpls, n->ntmpls, &n->captmpls);
     struct edge *e = &n->tmpls[n->ntmpls++];
     memset(e, 0, sizeof(*e));
-    e->seg = ct_xstrndup(seg, len);
+    e->seg = seg;
     e->seglen = len;
     e->templated = true;
     e->child = rnode_new();

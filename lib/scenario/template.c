@@ -212,7 +212,7 @@ const char *ct_match_op_name(enum ct_match_op op)
 
 void ct__scen_locate(const struct ct_node *n, size_t off, struct ct_node *out)
 {
-    *out = *n;
+    ct_node_copy(out, n);
     if (!n->src || !n->src->text || !n->line || n->kind != CT_STRING)
         return;
     const char *t = n->src->text, *end = t + n->src->len;

@@ -42,15 +42,27 @@ struct anchor {
     bool dynamic;
 };
 
-/* What the scan pass knows about one schema node. */
+/* What the scan pass knows about one schema node; in the set's arena (the address is stable).
+ *
+ * Its JSON Pointer is only needed for messages, so it is not stored: the node keeps its scan
+ * parent and the one or two reference tokens from there (`properties`, then `name`; `allOf`,
+ * then an index; `items`), and ct__snode_ptr composes the pointer on first use. A scan root
+ * (a schema compiled from the middle of a document) finds its own place by a search of its
+ * document, also on first use; building that for every schema at load made big specs slow. */
 struct ninfo {
-    const struct ct_node *node; /* NULL: empty slot */
-    const char *base;           /* arena string */
-    const char *ptr;            /* JSON Pointer from the document root; arena string */
+    const struct ct_node *node;
+    const char *base;           /* interned (intern()) */
+    const struct ninfo *parent; /* NULL: a scan root */
+    const struct ct_node *tok1; /* the keyword's key; for a scan root: its document's root */
+    const struct ct_node *tok2; /* the member key under tok1, or NULL (then `index` if is_item) */
+    uint32_t index;
+    bool is_item;
     uint8_t dialect;
     uint8_t vocab;
     bool resource;
+    bool in_ref; /* compile_node is following this node's `$ref` (see only_ref) */
     struct ct_snode *sn;
+    char *ptr; /* composed on first use (atomically published); owned */
 };
 
 struct ct_schema_set {
@@ -61,8 +73,15 @@ struct ct_schema_set {
     size_t nres, capres;
     struct anchor *anc;
     size_t nanc, capanc;
-    struct ninfo *info; /* open addressing by node pointer */
+    struct ninfo **info; /* open addressing by node pointer */
     size_t ninfo, capinfo;
+    const char **bases; /* interned base URIs (arena strings), open addressing */
+    size_t nbases, capbases;
+    struct refmemo *refs; /* resolved references (resolve_ref), open addressing */
+    size_t nrefs, caprefs;
+    const struct ct_node *last_root; /* the document whose base URI is last_root_base */
+    const char *last_root_base;
+    struct kwbuf *kbs[401]; /* compile_node's scratch per nesting depth, kept for reuse */
     struct ct_regex **regexes; /* to free */
     size_t nre, capre;
     struct ct_schema **schemas; /* handed out by ct_schema_set_get */
@@ -71,27 +90,19 @@ struct ct_schema_set {
     size_t errors;          /* during a compile */
     struct smap *smap;      /* compiled root -> the ct_schema handed out for it */
     size_t capsmap;
-    struct pindex *pidx;    /* parent links per document, for pointers of inner schemas */
-    size_t npidx, cappidx;
+};
+
+struct refmemo {
+    const char *base, *ref; /* interned */
+    uint32_t hash;
+    const struct ct_node *target;
+    const char *target_base;
+    bool dyn;
 };
 
 struct smap {
     const struct ct_snode *sn;
     struct ct_schema *s;
-};
-
-/* A document's parent links: node -> (parent, member key or item index), built by one walk the
- * first time a schema inside that document needs its JSON Pointer, so that compiling thousands
- * of component schemas of one big OpenAPI document stays linear. */
-struct pentry {
-    const struct ct_node *node, *parent, *key;
-    uint32_t index;
-};
-
-struct pindex {
-    const struct ct_node *root;
-    struct pentry *tab;
-    size_t cap;
 };
 
 /* --- small tables ---------------------------------------------------------------------------- */
@@ -104,32 +115,33 @@ static uint32_t ptr_hash(const void *p)
     return (uint32_t)(v >> 32);
 }
 
-static struct ninfo *info_get(struct ct_schema_set *set, const struct ct_node *n)
+static struct ninfo *info_get(const struct ct_schema_set *set, const struct ct_node *n)
 {
     if (!set->capinfo)
         return NULL;
     size_t mask = set->capinfo - 1;
     for (size_t i = ptr_hash(n) & mask;; i = (i + 1) & mask) {
-        if (set->info[i].node == n)
-            return &set->info[i];
-        if (!set->info[i].node)
+        if (!set->info[i])
             return NULL;
+        if (set->info[i]->node == n)
+            return set->info[i];
     }
 }
 
+/* A new entry for n, which has none (zeroed but for the node). */
 static struct ninfo *info_put(struct ct_schema_set *set, const struct ct_node *n)
 {
     if ((set->ninfo + 1) * 2 > set->capinfo) {
         size_t ncap = set->capinfo ? set->capinfo * 2 : 256;
-        struct ninfo *old = set->info;
+        struct ninfo **old = set->info;
         size_t oldcap = set->capinfo;
         set->info = ct_xcalloc(ncap, sizeof(*set->info));
         set->capinfo = ncap;
         for (size_t i = 0; i < oldcap; i++) {
-            if (!old[i].node)
+            if (!old[i])
                 continue;
-            size_t j = ptr_hash(old[i].node) & (ncap - 1);
-            while (set->info[j].node)
+            size_t j = ptr_hash(old[i]->node) & (ncap - 1);
+            while (set->info[j])
                 j = (j + 1) & (ncap - 1);
             set->info[j] = old[i];
         }
@@ -137,13 +149,49 @@ static struct ninfo *info_put(struct ct_schema_set *set, const struct ct_node *n
     }
     size_t mask = set->capinfo - 1;
     size_t i = ptr_hash(n) & mask;
-    while (set->info[i].node && set->info[i].node != n)
+    while (set->info[i])
         i = (i + 1) & mask;
-    if (!set->info[i].node) {
-        set->info[i].node = n;
-        set->ninfo++;
+    struct ninfo *in = ct_arena_zalloc(&set->arena, sizeof(*in));
+    in->node = n;
+    set->info[i] = in;
+    set->ninfo++;
+    return in;
+}
+
+static uint32_t str_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+/* One copy of each base URI, in the set's arena: every schema node of a resource shares it. */
+static const char *intern(struct ct_schema_set *set, const char *s)
+{
+    if ((set->nbases + 1) * 2 > set->capbases) {
+        size_t ncap = set->capbases ? set->capbases * 2 : 16;
+        const char **nt = ct_xcalloc(ncap, sizeof(*nt));
+        for (size_t i = 0; i < set->capbases; i++) {
+            if (!set->bases[i])
+                continue;
+            size_t j = str_hash(set->bases[i]) & (ncap - 1);
+            while (nt[j])
+                j = (j + 1) & (ncap - 1);
+            nt[j] = set->bases[i];
+        }
+        ct_free(set->bases);
+        set->bases = nt;
+        set->capbases = ncap;
     }
-    return &set->info[i];
+    size_t mask = set->capbases - 1;
+    size_t i = str_hash(s) & mask;
+    for (; set->bases[i]; i = (i + 1) & mask)
+        if (!strcmp(set->bases[i], s))
+            return set->bases[i];
+    set->bases[i] = ct_arena_strdup(&set->arena, s);
+    set->nbases++;
+    return set->bases[i];
 }
 
 static const struct ct_node *res_get(const struct ct_schema_set *set, const char *uri)
@@ -318,8 +366,16 @@ static char *strip_fragment(const char *uri)
     return h ? ct_xstrndup(uri, (size_t)(h - uri)) : ct_xstrdup(uri);
 }
 
+/* Where a scanned node sits (see struct ninfo). */
+struct place {
+    const struct ninfo *parent;
+    const struct ct_node *tok1, *tok2;
+    uint32_t index;
+    bool is_item;
+};
+
 static void scan(struct ct_schema_set *set, const struct ct_node *n, const char *base,
-                 uint8_t dialect, uint8_t vocab, struct ct_buf *ptr, unsigned depth);
+                 uint8_t dialect, uint8_t vocab, const struct place *at, unsigned depth);
 
 /* Dialect and vocabularies named by a `$schema` URI: a known dialect, or a custom metaschema
  * whose `$vocabulary` says which vocabularies apply. */
@@ -365,51 +421,86 @@ static void dialect_of_schema(struct ct_schema_set *set, const struct ct_node *s
     *vocab = v;
 }
 
-static const char *const OBJ_OF_SCHEMAS[] = {"properties", "patternProperties", "$defs",
-                                             "definitions", "dependentSchemas", "dependencies"};
-static const char *const ONE_SCHEMA[] = {
-    "additionalProperties", "additionalItems", "items", "contains", "propertyNames",
-    "not", "if", "then", "else", "unevaluatedItems", "unevaluatedProperties", "contentSchema"};
-static const char *const ARRAY_OF_SCHEMAS[] = {"allOf", "anyOf", "oneOf", "prefixItems", "items"};
+/* Keywords whose values hold subschemas: an object of them, an array of them, or one (`items`
+ * is an array or one, by dialect). */
+enum { SUB_OBJ = 1, SUB_ARR = 2, SUB_ONE = 4 };
 
-static bool in_list(const char *k, const char *const *list, size_t n)
+static unsigned sub_kind(const char *k)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(k, list[i]))
-            return true;
-    return false;
+    switch (k[0]) {
+    case 'a':
+        return !strcmp(k, "allOf") || !strcmp(k, "anyOf")                         ? SUB_ARR
+               : !strcmp(k, "additionalProperties") || !strcmp(k, "additionalItems") ? SUB_ONE
+                                                                                     : 0;
+    case 'o':
+        return !strcmp(k, "oneOf") ? SUB_ARR : 0;
+    case 'p':
+        return !strcmp(k, "properties") || !strcmp(k, "patternProperties") ? SUB_OBJ
+               : !strcmp(k, "prefixItems")                                 ? SUB_ARR
+               : !strcmp(k, "propertyNames")                               ? SUB_ONE
+                                                                           : 0;
+    case '$':
+        return !strcmp(k, "$defs") ? SUB_OBJ : 0;
+    case 'd':
+        return !strcmp(k, "definitions") || !strcmp(k, "dependentSchemas") ||
+                       !strcmp(k, "dependencies")
+                   ? SUB_OBJ
+                   : 0;
+    case 'i':
+        return !strcmp(k, "items") ? SUB_ARR | SUB_ONE : !strcmp(k, "if") ? SUB_ONE : 0;
+    case 'c':
+        return !strcmp(k, "contains") || !strcmp(k, "contentSchema") ? SUB_ONE : 0;
+    case 'n':
+        return !strcmp(k, "not") ? SUB_ONE : 0;
+    case 't':
+        return !strcmp(k, "then") ? SUB_ONE : 0;
+    case 'e':
+        return !strcmp(k, "else") ? SUB_ONE : 0;
+    case 'u':
+        return !strcmp(k, "unevaluatedItems") || !strcmp(k, "unevaluatedProperties") ? SUB_ONE
+                                                                                        : 0;
+    default:
+        return 0;
+    }
 }
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static void scan_child(struct ct_schema_set *set, const struct ct_node *c, const char *base,
-                       uint8_t dialect, uint8_t vocab, struct ct_buf *ptr, const char *tok,
-                       size_t toklen, unsigned depth)
-{
-    size_t mark = ptr->len;
-    ct_pointer_append(ptr, tok, toklen);
-    scan(set, c, base, dialect, vocab, ptr, depth + 1);
-    ptr->len = mark;
-    if (ptr->ptr)
-        ptr->ptr[mark] = 0;
-}
-
 static void scan(struct ct_schema_set *set, const struct ct_node *n, const char *base,
-                 uint8_t dialect, uint8_t vocab, struct ct_buf *ptr, unsigned depth)
+                 uint8_t dialect, uint8_t vocab, const struct place *at, unsigned depth)
 {
     if (depth > 200 || (n->kind != CT_OBJECT && n->kind != CT_BOOL))
         return;
     if (info_get(set, n))
         return; /* already scanned (shared YAML alias, or reached twice) */
-    char *own_base = NULL;
     bool resource = false;
     if (n->kind == CT_OBJECT) {
-        const struct ct_node *sch = ct_obj_get(n, "$schema");
+        /* The keywords that change the base URI and dialect, in one pass. */
+        const struct ct_node *sch = NULL, *ref = NULL, *id = NULL, *oldid = NULL, *a = NULL,
+                             *da = NULL;
+        for (uint32_t i = 0; i < n->len; i++) {
+            const char *k = n->u.members[i].key->u.str;
+            const struct ct_node *v = n->u.members[i].val;
+            if (k[0] == 'i' && !strcmp(k, "id"))
+                oldid = v;
+            else if (k[0] != '$')
+                continue;
+            else if (!strcmp(k, "$schema"))
+                sch = v;
+            else if (!strcmp(k, "$ref"))
+                ref = v;
+            else if (!strcmp(k, "$id"))
+                id = v;
+            else if (!strcmp(k, "$anchor"))
+                a = v;
+            else if (!strcmp(k, "$dynamicAnchor"))
+                da = v;
+        }
         if (sch && sch->kind == CT_STRING)
             dialect_of_schema(set, sch, &dialect, &vocab);
-        const struct ct_node *ref = ct_obj_get(n, "$ref");
         bool ref_overrides = legacy(dialect) && ref && ref->kind == CT_STRING;
-        const struct ct_node *id = ct_obj_get(n, draft4ish(dialect) ? "id" : "$id");
+        if (draft4ish(dialect))
+            id = oldid;
         if (id && id->kind == CT_STRING && !ref_overrides) {
             const char *s = id->u.str;
             const char *hash = strchr(s, '#');
@@ -419,176 +510,136 @@ static void scan(struct ct_schema_set *set, const struct ct_node *n, const char 
             } else if (legacy(dialect) || !hash || !hash[1]) {
                 /* 2019-09 and later: an `$id` with a non-empty fragment is not an id. */
                 char *abs = ct__uri_resolve(base, s);
-                own_base = strip_fragment(abs);
+                char *own = strip_fragment(abs);
+                base = intern(set, own);
+                ct_free(own);
                 const char *h = strchr(abs, '#');
                 if (h && h[1] && legacy(dialect))
-                    anchor_put(set, own_base, h + 1, n, false);
+                    anchor_put(set, base, h + 1, n, false);
                 ct_free(abs);
-                base = own_base;
                 res_put(set, base, n);
                 resource = true;
             }
         }
         if (!legacy(dialect)) {
-            const struct ct_node *a = ct_obj_get(n, "$anchor");
             if (a && a->kind == CT_STRING)
                 anchor_put(set, base, a->u.str, n, false);
-            const struct ct_node *da = ct_obj_get(n, "$dynamicAnchor");
             if (da && da->kind == CT_STRING && modern2020(dialect))
                 anchor_put(set, base, da->u.str, n, true);
         }
     }
     struct ninfo *in = info_put(set, n);
-    in->base = ct_arena_strdup(&set->arena, base);
-    in->ptr = ct_arena_strdup(&set->arena, ct_buf_cstr(ptr));
+    in->base = base;
+    in->parent = at->parent;
+    in->tok1 = at->tok1;
+    in->tok2 = at->tok2;
+    in->index = at->index;
+    in->is_item = at->is_item;
     in->dialect = dialect;
     in->vocab = vocab;
     in->resource = resource;
-    in->sn = NULL;
-    if (n->kind == CT_OBJECT) {
-        for (uint32_t i = 0; i < n->len; i++) {
-            const struct ct_member *m = &n->u.members[i];
-            const char *k = m->key->u.str;
-            const struct ct_node *v = m->val;
-            if (in_list(k, OBJ_OF_SCHEMAS, NELEM(OBJ_OF_SCHEMAS)) && v->kind == CT_OBJECT) {
-                size_t mark = ptr->len;
-                ct_pointer_append(ptr, k, m->key->len);
-                for (uint32_t j = 0; j < v->len; j++)
-                    scan_child(set, v->u.members[j].val, base, dialect, vocab, ptr,
-                               v->u.members[j].key->u.str, v->u.members[j].key->len, depth);
-                ptr->len = mark;
-                if (ptr->ptr)
-                    ptr->ptr[mark] = 0;
-            } else if (in_list(k, ARRAY_OF_SCHEMAS, NELEM(ARRAY_OF_SCHEMAS)) &&
-                       v->kind == CT_ARRAY) {
-                size_t mark = ptr->len;
-                ct_pointer_append(ptr, k, m->key->len);
-                for (uint32_t j = 0; j < v->len; j++) {
-                    char idx[16];
-                    int l = snprintf(idx, sizeof(idx), "%u", j);
-                    scan_child(set, v->u.items[j], base, dialect, vocab, ptr, idx, (size_t)l,
-                               depth);
-                }
-                ptr->len = mark;
-                if (ptr->ptr)
-                    ptr->ptr[mark] = 0;
-            } else if (in_list(k, ONE_SCHEMA, NELEM(ONE_SCHEMA))) {
-                scan_child(set, v, base, dialect, vocab, ptr, k, m->key->len, depth);
-            }
-        }
-    }
-    ct_free(own_base);
-}
-
-static uint32_t ptr_hash(const void *p);
-
-static void pidx_put(struct pindex *px, size_t *n, const struct ct_node *node,
-                     const struct ct_node *parent, const struct ct_node *key, uint32_t index)
-{
-    if ((*n + 1) * 2 > px->cap) {
-        size_t ncap = px->cap ? px->cap * 2 : 1024;
-        struct pentry *nt = ct_xcalloc(ncap, sizeof(*nt));
-        for (size_t i = 0; i < px->cap; i++) {
-            if (!px->tab[i].node)
-                continue;
-            size_t h = ptr_hash(px->tab[i].node) & (ncap - 1);
-            while (nt[h].node)
-                h = (h + 1) & (ncap - 1);
-            nt[h] = px->tab[i];
-        }
-        ct_free(px->tab);
-        px->tab = nt;
-        px->cap = ncap;
-    }
-    size_t h = ptr_hash(node) & (px->cap - 1);
-    while (px->tab[h].node) {
-        if (px->tab[h].node == node)
-            return; /* shared through a YAML alias: the first path wins */
-        h = (h + 1) & (px->cap - 1);
-    }
-    px->tab[h] = (struct pentry){node, parent, key, index};
-    (*n)++;
-}
-
-static void pidx_walk(struct pindex *px, size_t *n, const struct ct_node *cur, unsigned depth)
-{
-    if (depth > 512)
+    if (n->kind != CT_OBJECT)
         return;
-    if (cur->kind == CT_OBJECT) {
-        for (uint32_t i = 0; i < cur->len; i++) {
-            const struct ct_node *k = cur->u.members[i].key;
-            const struct ct_node *v = cur->u.members[i].val;
-            /* Literal data holds no schema: examples, defaults, enums, constants and extensions
-             * are not indexed (they are most of a big spec's nodes). */
-            const char *ks = k->u.str;
-            if ((ks[0] == 'x' && ks[1] == '-') || !strcmp(ks, "example") ||
-                !strcmp(ks, "default") || !strcmp(ks, "enum") || !strcmp(ks, "const") ||
-                (!strcmp(ks, "examples") && v->kind == CT_ARRAY))
-                continue;
-            if (v->kind == CT_OBJECT || v->kind == CT_ARRAY || v->kind == CT_BOOL) {
-                pidx_put(px, n, v, cur, k, 0);
-                pidx_walk(px, n, v, depth + 1);
+    for (uint32_t i = 0; i < n->len; i++) {
+        const struct ct_member *m = &n->u.members[i];
+        unsigned sk = sub_kind(m->key->u.str);
+        const struct ct_node *v = m->val;
+        if (!sk)
+            continue;
+        struct place c = {.parent = in, .tok1 = m->key};
+        if ((sk & SUB_OBJ) && v->kind == CT_OBJECT) {
+            for (uint32_t j = 0; j < v->len; j++) {
+                c.tok2 = v->u.members[j].key;
+                scan(set, v->u.members[j].val, base, dialect, vocab, &c, depth + 1);
             }
-        }
-    } else if (cur->kind == CT_ARRAY) {
-        for (uint32_t i = 0; i < cur->len; i++) {
-            const struct ct_node *v = cur->u.items[i];
-            if (v->kind == CT_OBJECT || v->kind == CT_ARRAY || v->kind == CT_BOOL) {
-                pidx_put(px, n, v, cur, NULL, i);
-                pidx_walk(px, n, v, depth + 1);
+        } else if ((sk & SUB_ARR) && v->kind == CT_ARRAY) {
+            c.is_item = true;
+            for (uint32_t j = 0; j < v->len; j++) {
+                c.index = j;
+                scan(set, v->u.items[j], base, dialect, vocab, &c, depth + 1);
             }
+        } else if (sk & SUB_ONE) {
+            scan(set, v, base, dialect, vocab, &c, depth + 1);
         }
     }
 }
 
-static const struct pentry *pidx_get(const struct pindex *px, const struct ct_node *node)
+/* Literal data holds no schema: examples, defaults, enums, constants and extensions are not
+ * searched (they are most of a big spec's nodes). */
+static bool literal_member(const struct ct_member *m)
 {
-    if (!px->cap)
-        return NULL;
-    for (size_t h = ptr_hash(node) & (px->cap - 1); px->tab[h].node; h = (h + 1) & (px->cap - 1))
-        if (px->tab[h].node == node)
-            return &px->tab[h];
-    return NULL;
+    const char *ks = m->key->u.str;
+    return (ks[0] == 'x' && ks[1] == '-') || !strcmp(ks, "example") || !strcmp(ks, "default") ||
+           !strcmp(ks, "enum") || !strcmp(ks, "const") ||
+           (!strcmp(ks, "examples") && m->val->kind == CT_ARRAY);
 }
 
-/* Where does `n` sit in its document? Appends its JSON Pointer to ptr; false when not found. */
-static bool find_path(struct ct_schema_set *set, const struct ct_node *root,
-                      const struct ct_node *want, struct ct_buf *ptr)
+/* Where does `want` sit under `cur`? Appends its JSON Pointer to ptr (the first path in
+ * document order); false when it is not there. For messages only: a walk of the document. */
+static bool find_path(const struct ct_node *cur, const struct ct_node *want, struct ct_buf *ptr,
+                      unsigned depth)
 {
-    if (root == want)
+    if (cur == want)
         return true;
-    struct pindex *px = NULL;
-    for (size_t i = 0; i < set->npidx && !px; i++)
-        if (set->pidx[i].root == root)
-            px = &set->pidx[i];
-    if (!px) {
-        set->pidx = ct_xgrow(set->pidx, &set->cappidx, set->npidx + 1, sizeof(*set->pidx));
-        px = &set->pidx[set->npidx++];
-        memset(px, 0, sizeof(*px));
-        px->root = root;
-        size_t n = 0;
-        pidx_walk(px, &n, root, 0);
-    }
-    /* Walk up to the root, then write the tokens in order. */
-    const struct pentry *chain[512];
-    size_t depth = 0;
-    for (const struct pentry *e = pidx_get(px, want); e; e = pidx_get(px, e->parent)) {
-        if (depth == 512)
-            return false;
-        chain[depth++] = e;
-        if (e->parent == root)
-            break;
-    }
-    if (!depth || chain[depth - 1]->parent != root)
+    if (depth > 512)
         return false;
-    while (depth--) {
-        const struct pentry *e = chain[depth];
-        if (e->key)
-            ct_pointer_append(ptr, e->key->u.str, e->key->len);
-        else
-            ct_buf_printf(ptr, "/%u", e->index);
+    size_t mark = ptr->len;
+    for (uint32_t i = 0; i < cur->len; i++) {
+        const struct ct_node *v;
+        if (cur->kind == CT_OBJECT) {
+            const struct ct_member *m = &cur->u.members[i];
+            if (literal_member(m))
+                continue;
+            v = m->val;
+            if (v->kind != CT_OBJECT && v->kind != CT_ARRAY && v != want)
+                continue;
+            ct_pointer_append(ptr, m->key->u.str, m->key->len);
+        } else if (cur->kind == CT_ARRAY) {
+            v = cur->u.items[i];
+            if (v->kind != CT_OBJECT && v->kind != CT_ARRAY && v != want)
+                continue;
+            ct_buf_printf(ptr, "/%u", i);
+        } else {
+            return false;
+        }
+        if (find_path(v, want, ptr, depth + 1))
+            return true;
+        ptr->len = mark;
     }
-    return true;
+    return false;
+}
+
+/* The JSON Pointer of a scanned node, composed from its scan parents the first time it is
+ * asked for and then kept. Safe to call from several threads at once (validators share a set):
+ * a racing second composition is dropped. */
+static const char *info_ptr(const struct ninfo *cin)
+{
+    struct ninfo *in = (struct ninfo *)cin;
+    char *p = __atomic_load_n(&in->ptr, __ATOMIC_ACQUIRE);
+    if (p)
+        return p;
+    struct ct_buf b;
+    ct_buf_init(&b, 0);
+    if (in->parent) {
+        ct_buf_adds(&b, info_ptr(in->parent));
+        ct_pointer_append(&b, in->tok1->u.str, in->tok1->len);
+        if (in->tok2)
+            ct_pointer_append(&b, in->tok2->u.str, in->tok2->len);
+        else if (in->is_item)
+            ct_buf_printf(&b, "/%u", in->index);
+    } else if (in->tok1 && !find_path(in->tok1, in->node, &b, 0)) {
+        b.len = 0; /* not inside its document's structure: no location */
+    }
+    p = ct_buf_steal(&b, NULL);
+    if (!p)
+        p = ct_xstrdup("");
+    char *expected = NULL;
+    if (!__atomic_compare_exchange_n(&in->ptr, &expected, p, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        ct_free(p);
+        p = expected;
+    }
+    return p;
 }
 
 /* Make sure `n` has scan information: scan its document from the root when the root is a
@@ -599,26 +650,32 @@ static void ensure_scanned(struct ct_schema_set *set, const struct ct_node *n, c
     if (info_get(set, n))
         return;
     const struct ct_node *root = ct_docset_root_of(set->ds, n);
-    struct ct_buf ptr;
-    ct_buf_init(&ptr, 0);
     uint8_t vocab = V_ALL | (set->opts.format_assert ? V_FORMAT_ASSERT : 0);
+    struct place top = {.tok1 = root};
     if (root && !info_get(set, root)) {
         char *b = doc_base(root);
-        res_put(set, b, root);
-        scan(set, root, b, fb_dialect, vocab, &ptr, 0);
+        const char *ib = intern(set, b);
         ct_free(b);
+        res_put(set, ib, root);
+        scan(set, root, ib, fb_dialect, vocab, &top, 0);
     }
     if (!info_get(set, n)) {
-        char *b = fb_base ? ct_xstrdup(fb_base) : root ? doc_base(root) : ct_xstrdup("file:schema");
-        ptr.len = 0;
-        if (root && find_path(set, root, n, &ptr))
-            ct_buf_addc(&ptr, 0), ptr.len--;
-        else
-            ptr.len = 0;
-        scan(set, n, b, fb_dialect, vocab, &ptr, 0);
-        ct_free(b);
+        const char *ib;
+        if (fb_base) {
+            ib = intern(set, fb_base);
+        } else if (root && root == set->last_root) {
+            ib = set->last_root_base; /* most schemas compiled come from one document */
+        } else {
+            char *b = root ? doc_base(root) : ct_xstrdup("file:schema");
+            ib = intern(set, b);
+            ct_free(b);
+            if (root) {
+                set->last_root = root;
+                set->last_root_base = ib;
+            }
+        }
+        scan(set, n, ib, fb_dialect, vocab, &top, 0);
     }
-    ct_buf_deinit(&ptr);
 }
 
 /* Load the document a URI names: an embedded metaschema, a --remote prefix map, or a file: URI.
@@ -657,11 +714,9 @@ static const struct ct_node *load_uri(struct ct_schema_set *set, const char *uri
     (void)at;
     res_put(set, uri, root);
     if (!info_get(set, root)) {
-        struct ct_buf ptr;
-        ct_buf_init(&ptr, 0);
-        scan(set, root, uri, dialect, V_ALL | (set->opts.format_assert ? V_FORMAT_ASSERT : 0),
-             &ptr, 0);
-        ct_buf_deinit(&ptr);
+        struct place top = {.tok1 = root};
+        scan(set, root, intern(set, uri), dialect,
+             V_ALL | (set->opts.format_assert ? V_FORMAT_ASSERT : 0), &top, 0);
     }
     return res_get(set, uri);
 }
@@ -669,14 +724,23 @@ static const struct ct_node *load_uri(struct ct_schema_set *set, const char *uri
 /* Resolve a reference written at `at` (the keyword value) against `base`. Returns the target
  * node and sets *target_base to the URI of its resource (arena string), or NULL with a
  * diagnostic. *anchor_dyn tells whether the fragment named a dynamic anchor. */
-static const struct ct_node *resolve_ref(struct ct_schema_set *set, const struct ct_node *at,
-                                         const char *base, const char *ref, uint8_t dialect,
-                                         const char **target_base, bool *anchor_dyn)
+static const struct ct_node *resolve_ref_once(struct ct_schema_set *set,
+                                              const struct ct_node *at, const char *base,
+                                              const char *ref, uint8_t dialect,
+                                              const char **target_base, bool *anchor_dyn)
 {
-    char *abs = ct__uri_resolve(base, ref);
-    char *uri = strip_fragment(abs);
-    const char *h = strchr(abs, '#');
-    const char *frag = h ? h + 1 : "";
+    char *abs = NULL, *uri;
+    const char *frag;
+    if (ref[0] == '#' && !strchr(base, '#')) {
+        /* Same document (RFC 3986 5.2.2): the base itself and the fragment as written. */
+        uri = ct_xstrdup(base);
+        frag = ref + 1;
+    } else {
+        abs = ct__uri_resolve(base, ref);
+        uri = strip_fragment(abs);
+        const char *h = strchr(abs, '#');
+        frag = h ? h + 1 : "";
+    }
     const struct ct_node *target = NULL;
     if (anchor_dyn)
         *anchor_dyn = false;
@@ -721,10 +785,283 @@ static const struct ct_node *resolve_ref(struct ct_schema_set *set, const struct
         }
     }
     if (target && target_base)
-        *target_base = ct_arena_strdup(&set->arena, uri);
+        *target_base = intern(set, uri);
     ct_free(abs);
     ct_free(uri);
     return target;
+}
+
+/* resolve_ref_once, remembered by (base URI, reference text) when it succeeds: a big spec
+ * writes the same few thousand references tens of thousands of times. */
+static const struct ct_node *resolve_ref(struct ct_schema_set *set, const struct ct_node *at,
+                                         const char *base, const char *ref, uint8_t dialect,
+                                         const char **target_base, bool *anchor_dyn)
+{
+    uint32_t h = str_hash(ref) ^ str_hash(base);
+    for (size_t i = set->caprefs ? h & (set->caprefs - 1) : 0; set->caprefs && set->refs[i].ref;
+         i = (i + 1) & (set->caprefs - 1)) {
+        const struct refmemo *e = &set->refs[i];
+        if (e->hash == h && !strcmp(e->ref, ref) && !strcmp(e->base, base)) {
+            if (target_base)
+                *target_base = e->target_base;
+            if (anchor_dyn)
+                *anchor_dyn = e->dyn;
+            return e->target;
+        }
+    }
+    size_t errors = set->errors, ndiags = set->diags->n;
+    const char *tb = NULL;
+    bool dyn = false;
+    const struct ct_node *t = resolve_ref_once(set, at, base, ref, dialect, &tb, &dyn);
+    if (target_base)
+        *target_base = tb;
+    if (anchor_dyn)
+        *anchor_dyn = dyn;
+    if (!t || set->errors != errors || set->diags->n != ndiags)
+        return t;
+    if ((set->nrefs + 1) * 2 > set->caprefs) {
+        size_t ncap = set->caprefs ? set->caprefs * 2 : 256;
+        struct refmemo *nt = ct_xcalloc(ncap, sizeof(*nt));
+        for (size_t i = 0; i < set->caprefs; i++) {
+            if (!set->refs[i].ref)
+                continue;
+            size_t j = set->refs[i].hash & (ncap - 1);
+            while (nt[j].ref)
+                j = (j + 1) & (ncap - 1);
+            nt[j] = set->refs[i];
+        }
+        ct_free(set->refs);
+        set->refs = nt;
+        set->caprefs = ncap;
+    }
+    size_t i = h & (set->caprefs - 1);
+    while (set->refs[i].ref)
+        i = (i + 1) & (set->caprefs - 1);
+    set->refs[i] = (struct refmemo){intern(set, base), intern(set, ref), h, t, tb, dyn};
+    set->nrefs++;
+    return t;
+}
+
+/* --- the keywords of one schema object ----------------------------------------------------- */
+
+/* A schema object's keywords, found in one pass over its members: looking each of the ~50
+ * keywords up by name cost more than the rest of compiling a node. */
+enum kwid {
+    K_DREF,
+    K_TYPE,
+    K_ENUM,
+    K_CONST,
+    K_NULLABLE,
+    K_MULTIPLE_OF,
+    K_MAXIMUM,
+    K_EXCLUSIVE_MAXIMUM,
+    K_MINIMUM,
+    K_EXCLUSIVE_MINIMUM,
+    K_MAX_LENGTH,
+    K_MIN_LENGTH,
+    K_PATTERN,
+    K_FORMAT,
+    K_CONTENT_ENCODING,
+    K_CONTENT_MEDIA_TYPE,
+    K_MAX_ITEMS,
+    K_MIN_ITEMS,
+    K_UNIQUE_ITEMS,
+    K_ITEMS,
+    K_PREFIX_ITEMS,
+    K_ADDITIONAL_ITEMS,
+    K_CONTAINS,
+    K_MIN_CONTAINS,
+    K_MAX_CONTAINS,
+    K_MAX_PROPERTIES,
+    K_MIN_PROPERTIES,
+    K_PROPERTIES,
+    K_PATTERN_PROPERTIES,
+    K_ADDITIONAL_PROPERTIES,
+    K_REQUIRED,
+    K_DEPENDENCIES,
+    K_DEPENDENT_REQUIRED,
+    K_DEPENDENT_SCHEMAS,
+    K_PROPERTY_NAMES,
+    K_DDYNAMIC_REF,
+    K_DRECURSIVE_REF,
+    K_DISCRIMINATOR,
+    K_ALL_OF,
+    K_ANY_OF,
+    K_ONE_OF,
+    K_NOT,
+    K_IF,
+    K_THEN,
+    K_ELSE,
+    K_UNEVALUATED_ITEMS,
+    K_UNEVALUATED_PROPERTIES,
+    K_READ_ONLY,
+    K_WRITE_ONLY,
+    K_DRECURSIVE_ANCHOR,
+    K_COUNT /* not a keyword we compile */
+};
+
+struct kwtab {
+    const struct ct_member *m[K_COUNT + 1];
+};
+
+static enum kwid kw_id(const char *k)
+{
+    switch (k[0]) {
+    case '$':
+        if (!strcmp(k, "$ref"))
+            return K_DREF;
+        if (!strcmp(k, "$dynamicRef"))
+            return K_DDYNAMIC_REF;
+        if (!strcmp(k, "$recursiveRef"))
+            return K_DRECURSIVE_REF;
+        if (!strcmp(k, "$recursiveAnchor"))
+            return K_DRECURSIVE_ANCHOR;
+        return K_COUNT;
+    case 'a':
+        if (!strcmp(k, "additionalItems"))
+            return K_ADDITIONAL_ITEMS;
+        if (!strcmp(k, "additionalProperties"))
+            return K_ADDITIONAL_PROPERTIES;
+        if (!strcmp(k, "allOf"))
+            return K_ALL_OF;
+        if (!strcmp(k, "anyOf"))
+            return K_ANY_OF;
+        return K_COUNT;
+    case 'c':
+        if (!strcmp(k, "const"))
+            return K_CONST;
+        if (!strcmp(k, "contentEncoding"))
+            return K_CONTENT_ENCODING;
+        if (!strcmp(k, "contentMediaType"))
+            return K_CONTENT_MEDIA_TYPE;
+        if (!strcmp(k, "contains"))
+            return K_CONTAINS;
+        return K_COUNT;
+    case 'd':
+        if (!strcmp(k, "dependencies"))
+            return K_DEPENDENCIES;
+        if (!strcmp(k, "dependentRequired"))
+            return K_DEPENDENT_REQUIRED;
+        if (!strcmp(k, "dependentSchemas"))
+            return K_DEPENDENT_SCHEMAS;
+        if (!strcmp(k, "discriminator"))
+            return K_DISCRIMINATOR;
+        return K_COUNT;
+    case 'e':
+        if (!strcmp(k, "enum"))
+            return K_ENUM;
+        if (!strcmp(k, "exclusiveMaximum"))
+            return K_EXCLUSIVE_MAXIMUM;
+        if (!strcmp(k, "exclusiveMinimum"))
+            return K_EXCLUSIVE_MINIMUM;
+        if (!strcmp(k, "else"))
+            return K_ELSE;
+        return K_COUNT;
+    case 'f':
+        if (!strcmp(k, "format"))
+            return K_FORMAT;
+        return K_COUNT;
+    case 'i':
+        if (!strcmp(k, "items"))
+            return K_ITEMS;
+        if (!strcmp(k, "if"))
+            return K_IF;
+        return K_COUNT;
+    case 'm':
+        if (!strcmp(k, "multipleOf"))
+            return K_MULTIPLE_OF;
+        if (!strcmp(k, "maximum"))
+            return K_MAXIMUM;
+        if (!strcmp(k, "minimum"))
+            return K_MINIMUM;
+        if (!strcmp(k, "maxLength"))
+            return K_MAX_LENGTH;
+        if (!strcmp(k, "minLength"))
+            return K_MIN_LENGTH;
+        if (!strcmp(k, "maxItems"))
+            return K_MAX_ITEMS;
+        if (!strcmp(k, "minItems"))
+            return K_MIN_ITEMS;
+        if (!strcmp(k, "minContains"))
+            return K_MIN_CONTAINS;
+        if (!strcmp(k, "maxContains"))
+            return K_MAX_CONTAINS;
+        if (!strcmp(k, "maxProperties"))
+            return K_MAX_PROPERTIES;
+        if (!strcmp(k, "minProperties"))
+            return K_MIN_PROPERTIES;
+        return K_COUNT;
+    case 'n':
+        if (!strcmp(k, "nullable"))
+            return K_NULLABLE;
+        if (!strcmp(k, "not"))
+            return K_NOT;
+        return K_COUNT;
+    case 'o':
+        if (!strcmp(k, "oneOf"))
+            return K_ONE_OF;
+        return K_COUNT;
+    case 'p':
+        if (!strcmp(k, "pattern"))
+            return K_PATTERN;
+        if (!strcmp(k, "prefixItems"))
+            return K_PREFIX_ITEMS;
+        if (!strcmp(k, "properties"))
+            return K_PROPERTIES;
+        if (!strcmp(k, "patternProperties"))
+            return K_PATTERN_PROPERTIES;
+        if (!strcmp(k, "propertyNames"))
+            return K_PROPERTY_NAMES;
+        return K_COUNT;
+    case 'r':
+        if (!strcmp(k, "required"))
+            return K_REQUIRED;
+        if (!strcmp(k, "readOnly"))
+            return K_READ_ONLY;
+        return K_COUNT;
+    case 't':
+        if (!strcmp(k, "type"))
+            return K_TYPE;
+        if (!strcmp(k, "then"))
+            return K_THEN;
+        return K_COUNT;
+    case 'u':
+        if (!strcmp(k, "uniqueItems"))
+            return K_UNIQUE_ITEMS;
+        if (!strcmp(k, "unevaluatedItems"))
+            return K_UNEVALUATED_ITEMS;
+        if (!strcmp(k, "unevaluatedProperties"))
+            return K_UNEVALUATED_PROPERTIES;
+        return K_COUNT;
+    case 'w':
+        if (!strcmp(k, "writeOnly"))
+            return K_WRITE_ONLY;
+        return K_COUNT;
+    default:
+        return K_COUNT;
+    }
+}
+
+static void kwtab_fill(struct kwtab *t, const struct ct_node *n)
+{
+    memset(t, 0, sizeof(*t));
+    for (uint32_t i = 0; i < n->len; i++) {
+        enum kwid id = kw_id(n->u.members[i].key->u.str);
+        if (!t->m[id])
+            t->m[id] = &n->u.members[i];
+    }
+}
+
+/* The keyword's value when it is the boolean true. */
+static bool kw_true(const struct kwtab *t, enum kwid id)
+{
+    return t->m[id] && t->m[id]->val->kind == CT_BOOL && (t->m[id]->val->flags & CT_NF_TRUE);
+}
+
+/* The keyword's value when it is a string, else NULL. */
+static const char *kw_str(const struct kwtab *t, enum kwid id)
+{
+    return t->m[id] && t->m[id]->val->kind == CT_STRING ? t->m[id]->val->u.str : NULL;
 }
 
 /* --- compiling keywords --------------------------------------------------------------------- */
@@ -735,6 +1072,7 @@ static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_
 struct kwbuf {
     struct ct_kw v[48];
     uint32_t n;
+    struct kwtab tab; /* the node's keywords */
 };
 
 static struct ct_kw *kw_add(struct kwbuf *kb, enum ct_kwk kind, const struct ct_member *at)
@@ -1050,7 +1388,7 @@ static void required_fast_path(struct ct_kw_props *pr, struct ct_kw *k)
 }
 
 static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
-                             const struct ct_node *n, struct kwbuf *kb)
+                             const struct ct_node *n, const struct kwtab *kt, struct kwbuf *kb)
 {
     const struct ninfo *ni0 = info_get(set, n);
     struct ninfo ni = *ni0; /* a copy: the table may grow while children compile */
@@ -1059,7 +1397,7 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
     bool val = (ni.vocab & V_VALIDATION) != 0;
     const struct ct_member *m;
 
-    const struct ct_member *ref = ct_obj_member(n, "$ref");
+    const struct ct_member *ref = kt->m[K_DREF];
     if (ref && ref->val->kind == CT_STRING) {
         const char *tb = NULL;
         const struct ct_node *t =
@@ -1075,8 +1413,8 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
              ct_node_type_name(ref->val));
     }
 
-    bool nullable = d == CT_DIALECT_OAS30 && ct_obj_true(n, "nullable");
-    if (val && (m = ct_obj_member(n, "type"))) {
+    bool nullable = d == CT_DIALECT_OAS30 && kw_true(kt, K_NULLABLE);
+    if (val && (m = kt->m[K_TYPE])) {
         uint32_t t;
         if (compile_type(set, m, &t)) {
             struct ct_kw *k = kw_add(kb, CT_KW_TYPE, m);
@@ -1085,7 +1423,7 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
                 k->flags |= CT_KF_STRICTINT;
         }
     }
-    if (val && (m = ct_obj_member(n, "enum"))) {
+    if (val && (m = kt->m[K_ENUM])) {
         if (m->val->kind != CT_ARRAY) {
             serr(set, m->key, "'enum' expects an array, got %s", ct_node_type_name(m->val));
         } else {
@@ -1096,11 +1434,11 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
                 k->flags |= CT_KF_NULLABLE;
         }
     }
-    if (val && !draft4ish(d) && (m = ct_obj_member(n, "const")))
+    if (val && !draft4ish(d) && (m = kt->m[K_CONST]))
         kw_add(kb, CT_KW_CONST, m)->u.value = m->val;
 
     /* numbers */
-    if (val && (m = ct_obj_member(n, "multipleOf"))) {
+    if (val && (m = kt->m[K_MULTIPLE_OF])) {
         struct ct_kw_num num;
         if (get_num(set, m, &num)) {
             if (num.d <= 0 && !(m->val->flags & CT_NF_NEG) && num.d == 0)
@@ -1115,11 +1453,12 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
     static const struct {
         const char *name, *excl;
         enum ct_kwk kind;
-    } bounds[] = {{"maximum", "exclusiveMaximum", CT_KW_MAXIMUM},
-                  {"minimum", "exclusiveMinimum", CT_KW_MINIMUM}};
+        enum kwid id, excl_id;
+    } bounds[] = {{"maximum", "exclusiveMaximum", CT_KW_MAXIMUM, K_MAXIMUM, K_EXCLUSIVE_MAXIMUM},
+                  {"minimum", "exclusiveMinimum", CT_KW_MINIMUM, K_MINIMUM, K_EXCLUSIVE_MINIMUM}};
     for (size_t b = 0; val && b < 2; b++) {
-        const struct ct_member *bm = ct_obj_member(n, bounds[b].name);
-        const struct ct_member *em = ct_obj_member(n, bounds[b].excl);
+        const struct ct_member *bm = kt->m[bounds[b].id];
+        const struct ct_member *em = kt->m[bounds[b].excl_id];
         struct ct_kw_num num;
         if (draft4ish(d)) {
             if (bm && get_num(set, bm, &num)) {
@@ -1144,11 +1483,11 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
 
     /* strings */
     uint64_t cnt;
-    if (val && (m = ct_obj_member(n, "maxLength")) && get_count(set, m, &cnt))
+    if (val && (m = kt->m[K_MAX_LENGTH]) && get_count(set, m, &cnt))
         kw_add(kb, CT_KW_MAXLENGTH, m)->u.count = cnt;
-    if (val && (m = ct_obj_member(n, "minLength")) && get_count(set, m, &cnt))
+    if (val && (m = kt->m[K_MIN_LENGTH]) && get_count(set, m, &cnt))
         kw_add(kb, CT_KW_MINLENGTH, m)->u.count = cnt;
-    if (val && (m = ct_obj_member(n, "pattern"))) {
+    if (val && (m = kt->m[K_PATTERN])) {
         if (m->val->kind != CT_STRING) {
             serr(set, m->key, "'pattern' expects a string, got %s", ct_node_type_name(m->val));
         } else {
@@ -1157,7 +1496,7 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
                 kw_add(kb, CT_KW_PATTERN, m)->u.re = *re;
         }
     }
-    if ((m = ct_obj_member(n, "format")) && m->val->kind == CT_STRING) {
+    if ((m = kt->m[K_FORMAT]) && m->val->kind == CT_STRING) {
         bool assert_ = set->opts.format_assert || (ni.vocab & V_FORMAT_ASSERT);
         bool rfc1123 = (d == CT_DIALECT_DRAFT4 || d == CT_DIALECT_DRAFT6) &&
                        !strcmp(m->val->u.str, "hostname");
@@ -1170,30 +1509,30 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
     }
 
     if (d == CT_DIALECT_DRAFT7) {
-        const char *enc = ct_obj_str(n, "contentEncoding");
-        const char *mt = ct_obj_str(n, "contentMediaType");
+        const char *enc = kw_str(kt, K_CONTENT_ENCODING);
+        const char *mt = kw_str(kt, K_CONTENT_MEDIA_TYPE);
         bool b64 = enc && !strcmp(enc, "base64");
         bool json = mt && !strcmp(mt, "application/json");
         if (b64 || json) {
-            struct ct_kw *k = kw_add(kb, CT_KW_CONTENT,
-                                     ct_obj_member(n, json ? "contentMediaType" : "contentEncoding"));
+            struct ct_kw *k =
+                kw_add(kb, CT_KW_CONTENT, kt->m[json ? K_CONTENT_MEDIA_TYPE : K_CONTENT_ENCODING]);
             k->u.content.base64 = b64;
             k->u.content.json = json;
         }
     }
 
     /* arrays */
-    if (val && (m = ct_obj_member(n, "maxItems")) && get_count(set, m, &cnt))
+    if (val && (m = kt->m[K_MAX_ITEMS]) && get_count(set, m, &cnt))
         kw_add(kb, CT_KW_MAXITEMS, m)->u.count = cnt;
-    if (val && (m = ct_obj_member(n, "minItems")) && get_count(set, m, &cnt))
+    if (val && (m = kt->m[K_MIN_ITEMS]) && get_count(set, m, &cnt))
         kw_add(kb, CT_KW_MINITEMS, m)->u.count = cnt;
-    if (val && (m = ct_obj_member(n, "uniqueItems")) && m->val->kind == CT_BOOL &&
+    if (val && (m = kt->m[K_UNIQUE_ITEMS]) && m->val->kind == CT_BOOL &&
         (m->val->flags & CT_NF_TRUE))
         kw_add(kb, CT_KW_UNIQUE, m);
     if (app) {
-        const struct ct_member *items = ct_obj_member(n, "items");
-        const struct ct_member *prefix = modern2020(d) ? ct_obj_member(n, "prefixItems") : NULL;
-        const struct ct_member *addl = !modern2020(d) ? ct_obj_member(n, "additionalItems") : NULL;
+        const struct ct_member *items = kt->m[K_ITEMS];
+        const struct ct_member *prefix = modern2020(d) ? kt->m[K_PREFIX_ITEMS] : NULL;
+        const struct ct_member *addl = !modern2020(d) ? kt->m[K_ADDITIONAL_ITEMS] : NULL;
         struct ct_kw_items it = {0};
         const struct ct_member *at = NULL;
         bool ok = true;
@@ -1218,14 +1557,14 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
         }
         if (ok && at)
             kw_add(kb, CT_KW_ITEMS, at)->u.items = it;
-        if (!draft4ish(d) && (m = ct_obj_member(n, "contains")) && want_schema(set, m)) {
+        if (!draft4ish(d) && (m = kt->m[K_CONTAINS]) && want_schema(set, m)) {
             struct ct_kw *k = kw_add(kb, CT_KW_CONTAINS, m);
             k->u.contains.sub = sub(set, m->val, n);
             k->u.contains.min = 1;
             k->u.contains.max = UINT64_MAX;
             if (!legacy(d) && val) {
-                const struct ct_member *mc = ct_obj_member(n, "minContains");
-                const struct ct_member *xc = ct_obj_member(n, "maxContains");
+                const struct ct_member *mc = kt->m[K_MIN_CONTAINS];
+                const struct ct_member *xc = kt->m[K_MAX_CONTAINS];
                 if (mc && get_count(set, mc, &cnt)) {
                     k->u.contains.min = cnt;
                     k->u.contains.at_min = mc;
@@ -1239,15 +1578,15 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
     }
 
     /* objects */
-    if (val && (m = ct_obj_member(n, "maxProperties")) && get_count(set, m, &cnt))
+    if (val && (m = kt->m[K_MAX_PROPERTIES]) && get_count(set, m, &cnt))
         kw_add(kb, CT_KW_MAXPROPS, m)->u.count = cnt;
-    if (val && (m = ct_obj_member(n, "minProperties")) && get_count(set, m, &cnt))
+    if (val && (m = kt->m[K_MIN_PROPERTIES]) && get_count(set, m, &cnt))
         kw_add(kb, CT_KW_MINPROPS, m)->u.count = cnt;
     struct ct_kw_props *pr = NULL;
     if (app) {
-        const struct ct_member *pm = ct_obj_member(n, "properties");
-        const struct ct_member *ppm = ct_obj_member(n, "patternProperties");
-        const struct ct_member *am = ct_obj_member(n, "additionalProperties");
+        const struct ct_member *pm = kt->m[K_PROPERTIES];
+        const struct ct_member *ppm = kt->m[K_PATTERN_PROPERTIES];
+        const struct ct_member *am = kt->m[K_ADDITIONAL_PROPERTIES];
         if (pm || ppm || am) {
             pr = ct_arena_zalloc(&set->arena, sizeof(*pr));
             pr->at_props = pm;
@@ -1295,7 +1634,7 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
                 pr->additional = sub(set, am->val, n);
         }
     }
-    if (val && (m = ct_obj_member(n, "required")) && m->val->kind == CT_ARRAY) {
+    if (val && (m = kt->m[K_REQUIRED]) && m->val->kind == CT_ARRAY) {
         struct ct_req *v;
         uint32_t cntr;
         if (string_array(set, m, &v, &cntr)) {
@@ -1323,9 +1662,9 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
 
     /* dependencies (draft 4-7) and dependentRequired / dependentSchemas (2019-09+) */
     /* `dependencies` stays understood in 2019-09 and later for compatibility. */
-    const struct ct_member *deps = ct_obj_member(n, "dependencies");
-    const struct ct_member *dreq = !legacy(d) && val ? ct_obj_member(n, "dependentRequired") : NULL;
-    const struct ct_member *dsch = !legacy(d) && app ? ct_obj_member(n, "dependentSchemas") : NULL;
+    const struct ct_member *deps = kt->m[K_DEPENDENCIES];
+    const struct ct_member *dreq = !legacy(d) && val ? kt->m[K_DEPENDENT_REQUIRED] : NULL;
+    const struct ct_member *dsch = !legacy(d) && app ? kt->m[K_DEPENDENT_SCHEMAS] : NULL;
     const struct ct_member *srcs[4] = {dreq, dsch, deps, deps};
     for (int pass = 0; pass < 4; pass++) {
         const struct ct_member *dm = srcs[pass];
@@ -1368,12 +1707,12 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
             }
         }
     }
-    if (app && !draft4ish(d) && (m = ct_obj_member(n, "propertyNames")) && want_schema(set, m))
+    if (app && !draft4ish(d) && (m = kt->m[K_PROPERTY_NAMES]) && want_schema(set, m))
         kw_add(kb, CT_KW_PROPNAMES, m)->u.sub = sub(set, m->val, n);
 
     /* dynamic references */
     if (d == CT_DIALECT_2020_12 || d == CT_DIALECT_OAS31) {
-        if ((m = ct_obj_member(n, "$dynamicRef")) && m->val->kind == CT_STRING) {
+        if ((m = kt->m[K_DDYNAMIC_REF]) && m->val->kind == CT_STRING) {
             const char *tb = NULL;
             bool dyn = false;
             const struct ct_node *t =
@@ -1387,7 +1726,7 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
             }
         }
     } else if (d == CT_DIALECT_2019_09) {
-        if ((m = ct_obj_member(n, "$recursiveRef")) && m->val->kind == CT_STRING) {
+        if ((m = kt->m[K_DRECURSIVE_REF]) && m->val->kind == CT_STRING) {
             const char *tb = NULL;
             const struct ct_node *t =
                 resolve_ref(set, m->val, ni.base, m->val->u.str, d, &tb, NULL);
@@ -1405,44 +1744,42 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
     const struct ct_snode **sv;
     uint32_t sn_;
     bool has_disc = false;
-    if ((d == CT_DIALECT_OAS30 || d == CT_DIALECT_OAS31) &&
-        (m = ct_obj_member(n, "discriminator"))) {
+    if ((d == CT_DIALECT_OAS30 || d == CT_DIALECT_OAS31) && (m = kt->m[K_DISCRIMINATOR])) {
         uint32_t before = kb->n;
         compile_discriminator(set, m, n, &ni, kb);
         has_disc = kb->n > before;
     }
-    if (app && (m = ct_obj_member(n, "allOf")) && subs_array(set, m, n, &sv, &sn_)) {
+    if (app && (m = kt->m[K_ALL_OF]) && subs_array(set, m, n, &sv, &sn_)) {
         struct ct_kw *k = kw_add(kb, CT_KW_ALLOF, m);
         k->u.subs.v = sv;
         k->u.subs.n = sn_;
     }
-    if (app && (m = ct_obj_member(n, "anyOf")) && subs_array(set, m, n, &sv, &sn_) && !has_disc) {
+    if (app && (m = kt->m[K_ANY_OF]) && subs_array(set, m, n, &sv, &sn_) && !has_disc) {
         struct ct_kw *k = kw_add(kb, CT_KW_ANYOF, m);
         k->u.subs.v = sv;
         k->u.subs.n = sn_;
     }
-    if (app && (m = ct_obj_member(n, "oneOf")) && subs_array(set, m, n, &sv, &sn_) && !has_disc) {
+    if (app && (m = kt->m[K_ONE_OF]) && subs_array(set, m, n, &sv, &sn_) && !has_disc) {
         struct ct_kw *k = kw_add(kb, CT_KW_ONEOF, m);
         k->u.subs.v = sv;
         k->u.subs.n = sn_;
     }
-    if (app && (m = ct_obj_member(n, "not")) && want_schema(set, m))
+    if (app && (m = kt->m[K_NOT]) && want_schema(set, m))
         kw_add(kb, CT_KW_NOT, m)->u.sub = sub(set, m->val, n);
-    if (app && (d == CT_DIALECT_DRAFT7 || !legacy(d)) && (m = ct_obj_member(n, "if")) &&
-        want_schema(set, m)) {
-        const struct ct_member *tm = ct_obj_member(n, "then");
-        const struct ct_member *em = ct_obj_member(n, "else");
+    if (app && (d == CT_DIALECT_DRAFT7 || !legacy(d)) && (m = kt->m[K_IF]) && want_schema(set, m)) {
+        const struct ct_member *tm = kt->m[K_THEN];
+        const struct ct_member *em = kt->m[K_ELSE];
         struct ct_kw *k = kw_add(kb, CT_KW_IF, m);
         k->u.cond.if_ = sub(set, m->val, n);
         k->u.cond.then_ = tm && want_schema(set, tm) ? sub(set, tm->val, n) : NULL;
         k->u.cond.else_ = em && want_schema(set, em) ? sub(set, em->val, n) : NULL;
     }
     if (!legacy(d) && (ni.vocab & V_UNEVALUATED)) {
-        if ((m = ct_obj_member(n, "unevaluatedItems")) && want_schema(set, m)) {
+        if ((m = kt->m[K_UNEVALUATED_ITEMS]) && want_schema(set, m)) {
             kw_add(kb, CT_KW_UNEVAL_ITEMS, m)->u.sub = sub(set, m->val, n);
             sn->flags |= CT_SN_NEEDS_EV;
         }
-        if ((m = ct_obj_member(n, "unevaluatedProperties")) && want_schema(set, m)) {
+        if ((m = kt->m[K_UNEVALUATED_PROPERTIES]) && want_schema(set, m)) {
             kw_add(kb, CT_KW_UNEVAL_PROPS, m)->u.sub = sub(set, m->val, n);
             sn->flags |= CT_SN_NEEDS_EV;
         }
@@ -1475,6 +1812,19 @@ static void collect_dynamic_anchors(struct ct_schema_set *set, struct ct_snode *
 
 #define CT_MAX_COMPILE_DEPTH 400
 
+/* The `$ref` of a schema that is nothing else (`{"$ref": "#/components/schemas/Pet"}`, the
+ * commonest schema of an OpenAPI document) when it points into the same document; else NULL. */
+static const struct ct_node *only_ref(const struct ct_node *n)
+{
+    if (n->kind != CT_OBJECT || n->len != 1)
+        return NULL;
+    const struct ct_member *m = &n->u.members[0];
+    if (m->key->len != 4 || memcmp(m->key->u.str, "$ref", 4) || m->val->kind != CT_STRING ||
+        m->val->u.str[0] != '#')
+        return NULL;
+    return m->val;
+}
+
 static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_node *n,
                                      const char *fb_base, uint8_t fb_dialect)
 {
@@ -1485,6 +1835,34 @@ static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_
         return NULL;
     if (ni->sn)
         return ni->sn;
+    /* A schema that is only a `$ref` compiles to its target: it would add nothing but one more
+     * hop (errors are located at the target's keywords either way). Resolved quietly; when
+     * that fails, or the references loop back here, the node compiles as usual and reports. */
+    const struct ct_node *ref = only_ref(n);
+    if (ref && !ni->in_ref && !ni->resource && depth < CT_MAX_COMPILE_DEPTH &&
+        ct_docset_root_of(set->ds, n) != n && res_get(set, ni->base) != n) {
+        struct ct_diags quiet, *loud = set->diags;
+        size_t errors = set->errors;
+        ct_diags_init(&quiet);
+        set->diags = &quiet;
+        const char *tb = NULL;
+        const struct ct_node *t = resolve_ref(set, ref, ni->base, ref->u.str, ni->dialect, &tb,
+                                              NULL);
+        set->diags = loud;
+        bool resolved = t && set->errors == errors && !quiet.n;
+        set->errors = errors;
+        ct_diags_deinit(&quiet);
+        if (resolved) {
+            ni->in_ref = true;
+            depth++;
+            struct ct_snode *target = compile_node(set, t, tb, ni->dialect);
+            depth--;
+            ni->in_ref = false;
+            if (!ni->sn) /* (a loop back here compiled this node itself) */
+                ni->sn = target;
+            return ni->sn;
+        }
+    }
     struct ct_snode *sn = ct_arena_zalloc(&set->arena, sizeof(*sn));
     ni->sn = sn;
     sn->node = n;
@@ -1496,11 +1874,7 @@ static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_
         sn->flags |= CT_SN_RESOURCE;
         sn->res = sn;
     } else if (rn) {
-        char *b = ct_xstrdup(ni->base);
-        uint8_t dl = ni->dialect;
-        sn->res = compile_node(set, rn, b, dl);
-        ct_free(b);
-        ni = info_get(set, n); /* the table may have grown */
+        sn->res = compile_node(set, rn, ni->base, ni->dialect); /* ni's address is stable */
     }
     if (n->kind == CT_BOOL) {
         if (!(n->flags & CT_NF_TRUE)) {
@@ -1511,28 +1885,39 @@ static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_
         sn->flags |= CT_SN_COMPILED;
         return sn;
     }
-    if (ct_obj_true(n, "readOnly"))
+    /* Scratch off the stack (compiling recurses deeply), one per nesting depth, reused. */
+    bool pooled = depth < NELEM(set->kbs);
+    struct kwbuf *kb = pooled ? set->kbs[depth] : NULL;
+    if (!kb) {
+        kb = ct_xmalloc(sizeof(*kb));
+        if (pooled)
+            set->kbs[depth] = kb;
+    }
+    kb->n = 0;
+    kwtab_fill(&kb->tab, n);
+    if (kw_true(&kb->tab, K_READ_ONLY))
         sn->flags |= CT_SN_READONLY;
-    if (ct_obj_true(n, "writeOnly"))
+    if (kw_true(&kb->tab, K_WRITE_ONLY))
         sn->flags |= CT_SN_WRITEONLY;
-    if (ni->dialect == CT_DIALECT_2019_09 && ct_obj_true(n, "$recursiveAnchor"))
+    if (ni->dialect == CT_DIALECT_2019_09 && kw_true(&kb->tab, K_DRECURSIVE_ANCHOR))
         sn->flags |= CT_SN_RECANCHOR;
     if (++depth > CT_MAX_COMPILE_DEPTH) {
         serr(set, n, "schema nesting too deep: expected at most %d levels",
              CT_MAX_COMPILE_DEPTH);
         depth--;
+        if (!pooled)
+            ct_free(kb);
         return sn;
     }
     struct ninfo copy = *ni;
     if (sn->flags & CT_SN_RESOURCE)
         collect_dynamic_anchors(set, sn, &copy);
-    struct kwbuf *kb = ct_xmalloc(sizeof(*kb));
-    kb->n = 0;
-    compile_keywords(set, sn, n, kb);
+    compile_keywords(set, sn, n, &kb->tab, kb);
     sn->kw = ct_arena_alloc(&set->arena, (kb->n ? kb->n : 1) * sizeof(*sn->kw));
     memcpy(sn->kw, kb->v, kb->n * sizeof(*sn->kw));
     sn->nkw = kb->n;
-    ct_free(kb);
+    if (!pooled)
+        ct_free(kb);
     sn->flags |= CT_SN_COMPILED;
     depth--;
     return sn;
@@ -1567,10 +1952,14 @@ void ct_schema_set_free(struct ct_schema_set *set)
         ct_free(set->anc[i].name);
     }
     ct_free(set->anc);
+    for (size_t i = 0; i < set->capinfo; i++)
+        if (set->info[i])
+            ct_free(set->info[i]->ptr);
     ct_free(set->info);
-    for (size_t i = 0; i < set->npidx; i++)
-        ct_free(set->pidx[i].tab);
-    ct_free(set->pidx);
+    ct_free(set->bases);
+    ct_free(set->refs);
+    for (size_t i = 0; i < NELEM(set->kbs); i++)
+        ct_free(set->kbs[i]);
     ct_free(set->smap);
     for (size_t i = 0; i < set->nschemas; i++)
         ct_free(set->schemas[i]);
@@ -1628,11 +2017,7 @@ const struct ct_schema *ct_schema_set_get(struct ct_schema_set *set, const struc
 
 void ct_schema_set_trim(struct ct_schema_set *set)
 {
-    for (size_t i = 0; i < set->npidx; i++)
-        ct_free(set->pidx[i].tab);
-    ct_free(set->pidx);
-    set->pidx = NULL;
-    set->npidx = set->cappidx = 0;
+    (void)set; /* nothing is kept only for loading any more */
 }
 
 struct ct_schema *ct_schema_compile(struct ct_docset *ds, const struct ct_node *schema,
@@ -1672,5 +2057,5 @@ struct ct_docset *ct__schema_docset(const struct ct_schema *s)
 const char *ct__snode_ptr(const struct ct_schema *s, const struct ct_snode *sn)
 {
     const struct ninfo *ni = info_get(s->set, sn->node);
-    return ni ? ni->ptr : "";
+    return ni ? info_ptr(ni) : "";
 }

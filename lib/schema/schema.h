@@ -71,8 +71,9 @@ struct ct_schema_set;
 struct ct_schema_set *ct_schema_set_new(struct ct_docset *ds, const struct ct_schema_opts *opts);
 void ct_schema_set_free(struct ct_schema_set *set);
 
-/** Free what only compiling needs (the documents' parent indexes, rebuilt if ever needed
- * again): call after the last ct_schema_set_get of a load to give the memory back. */
+/** Free what only compiling needs: call after the last ct_schema_set_get of a load to give the
+ * memory back. (Nothing at present: schema locations are composed on demand, without the
+ * parent index of whole documents this once freed.) */
 void ct_schema_set_trim(struct ct_schema_set *set);
 
 /** The compiled form of `node` (a schema object or boolean inside a document of the set's

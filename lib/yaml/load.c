@@ -275,7 +275,7 @@ static struct ct_node *as_key_node(struct loader *ld, struct ct_node *n)
     if (n->kind == CT_STRING)
         return n;
     struct ct_node *k = ct_arena_zalloc(ld->arena, sizeof(*k));
-    *k = *n;
+    ct_node_copy(k, n);
     k->kind = CT_STRING;
     k->flags = 0;
     if (n->kind == CT_NULL) {
