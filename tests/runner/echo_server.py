@@ -18,6 +18,9 @@ import urllib.parse
 
 items = {}
 lock = threading.Lock()
+# Ids are never reused: with len(items) + 1, a scenario running in parallel could create an
+# item under the id another had just deleted, and that one's "gone" check then saw 200.
+next_id = [0]
 counter = {"n": 0}
 
 
@@ -70,7 +73,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not isinstance(b, dict) or not isinstance(b.get("name"), str):
                 return self.send(422, {"error": "name is required"})
             with lock:
-                iid = "it-%d" % (len(items) + 1)
+                next_id[0] += 1
+                iid = "it-%d" % next_id[0]
                 item = {"id": iid, "name": b["name"], "tags": b.get("tags", []), "price": b.get("price", 0)}
                 items[iid] = item
             return self.send(201, item, headers={"Location": "/items/" + iid})
