@@ -1916,6 +1916,8 @@ static struct ct_snode *compile_node(struct ct_schema_set *set, const struct ct_
     sn->kw = ct_arena_alloc(&set->arena, (kb->n ? kb->n : 1) * sizeof(*sn->kw));
     memcpy(sn->kw, kb->v, kb->n * sizeof(*sn->kw));
     sn->nkw = kb->n;
+    if (kb->n && sn->kw[0].kind == CT_KW_TYPE && !(sn->kw[0].flags & CT_KF_STRICTINT))
+        sn->flags |= CT_SN_TYPE0;
     if (!pooled)
         ct_free(kb);
     sn->flags |= CT_SN_COMPILED;

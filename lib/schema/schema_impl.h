@@ -223,6 +223,8 @@ enum {
     CT_SN_WRITEONLY = 1 << 3, /* writeOnly: true */
     CT_SN_RECANCHOR = 1 << 4, /* $recursiveAnchor: true */
     CT_SN_COMPILED = 1 << 5,  /* keywords filled in (false while being compiled) */
+    CT_SN_TYPE0 = 1 << 6,     /* kw[0] is a plain `type` (no draft-4 integer rule): the
+                                 validator checks it before dispatching keywords */
 };
 
 struct ct_snode {

@@ -229,24 +229,16 @@ static const char *type_names(uint32_t t, char *buf, size_t cap)
     return buf;
 }
 
-static bool type_ok(uint32_t t, const struct ct_node *in)
+static inline bool type_ok(uint32_t t, const struct ct_node *in)
 {
-    switch (in->kind) {
-    case CT_NULL:
-        return t & CT_T_NULL;
-    case CT_BOOL:
-        return t & CT_T_BOOLEAN;
-    case CT_OBJECT:
-        return t & CT_T_OBJECT;
-    case CT_ARRAY:
-        return t & CT_T_ARRAY;
-    case CT_STRING:
-        return t & CT_T_STRING;
-    default:
-        if (t & CT_T_NUMBER)
-            return true;
-        return (t & CT_T_INTEGER) && ct_num_is_integer(in);
-    }
+    /* The type bit of each node kind; a number also passes "integer" when it is one. */
+    static const uint8_t bit[] = {
+        [CT_NULL] = CT_T_NULL,     [CT_BOOL] = CT_T_BOOLEAN,  [CT_NUMBER] = CT_T_NUMBER,
+        [CT_STRING] = CT_T_STRING, [CT_ARRAY] = CT_T_ARRAY,   [CT_OBJECT] = CT_T_OBJECT,
+    };
+    if (t & bit[in->kind])
+        return true;
+    return in->kind == CT_NUMBER && (t & CT_T_INTEGER) && ct_num_is_integer(in);
 }
 
 static int num_cmp(const struct ct_node *in, const struct ct_kw_num *b)
@@ -1152,7 +1144,10 @@ static bool vnode(struct ct_vctx *c, const struct ct_snode *s, const struct ct_n
         e = &local;
     }
     bool ok = true;
-    for (uint32_t i = 0; i < s->nkw; i++) {
+    /* A leading `type` that passes is settled here, without a dispatch (a failing one is
+     * reported by the loop). */
+    uint32_t i = (s->flags & CT_SN_TYPE0) && type_ok(s->kw[0].u.types, in);
+    for (; i < s->nkw; i++) {
         if (!v_kw(c, s, &s->kw[i], in, e)) {
             ok = false;
             if (stop(c))

@@ -279,6 +279,28 @@ static void test_required_fast_path_respects_direction_and_falls_back(void **sta
     assert_false(valid(big, inst));
 }
 
+/* The uuid check looks at 16 bytes at a time: every byte value at every position must get the
+ * verdict of the plain rule (hex digits, dashes at 8, 13, 18 and 23). */
+static void test_uuid_format_agrees_with_the_rule_for_every_byte_at_every_position(void **state)
+{
+    (void)state;
+    const char *good = "3fa85f64-5717-4562-B3FC-2c963f66afa6";
+    assert_int_equal(ct_format_check("uuid", good, 36), 1);
+    char u[37];
+    for (int pos = 0; pos < 36; pos++) {
+        for (int b = 0; b < 256; b++) {
+            memcpy(u, good, 37);
+            u[pos] = (char)b;
+            bool dash = pos == 8 || pos == 13 || pos == 18 || pos == 23;
+            bool hex = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F');
+            int want = dash ? b == '-' : hex;
+            if (ct_format_check("uuid", u, 36) != want)
+                fail_msg("uuid with byte 0x%02x at %d: expected %d", b, pos, want);
+        }
+    }
+    assert_int_equal(ct_format_check("uuid", good, 35), 0);
+}
+
 static const char *PETS =
     "{\"oneOf\": [{\"$ref\": \"#/components/schemas/Cat\"}, {\"$ref\": \"#/components/schemas/Dog\"}],"
     " \"discriminator\": {\"propertyName\": \"kind\", \"mapping\": {\"dog\": \"Dog\"}},"
@@ -441,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_oas30_writeonly_rejected_in_responses_only),
         cmocka_unit_test(test_oas30_discriminator_picks_the_mapped_schema),
         cmocka_unit_test(test_required_fast_path_agrees_on_every_name_length),
+        cmocka_unit_test(test_uuid_format_agrees_with_the_rule_for_every_byte_at_every_position),
         cmocka_unit_test(test_required_fast_path_respects_direction_and_falls_back),
         cmocka_unit_test(test_error_names_instance_and_keyword_locations),
         cmocka_unit_test(test_first_error_mode_stops_and_all_errors_mode_collects),
