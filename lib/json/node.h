@@ -69,6 +69,10 @@ struct ct_parse_limits {
     size_t max_bytes;   /* refuse larger input (0 = 64 MiB) */
     uint32_t max_depth; /* nesting of arrays and objects (0 = 256) */
     size_t max_nodes;   /* YAML: expanded node count with aliases (0 = 4,000,000) */
+    /* JSON of 64 KiB and more: store each short string once (specs repeat `type`, `string`,
+     * the same `$ref` thousands of times). For documents kept long, such as a docset's;
+     * a request body is read once and gains nothing from it. */
+    bool intern_strings;
 };
 
 /** Parse JSON text into nodes allocated in `arena`. On error returns NULL and adds one located

@@ -289,8 +289,32 @@ static struct ct_node *parse_string(struct parser *ps)
             unsigned mask = (unsigned)_mm_movemask_epi8(m1) |
                             (unsigned)_mm_movemask_epi8(m2) << 16;
             if (mask) {
-                p += __builtin_ctz(mask);
-                goto special;
+                /* Only UTF-8 in this block (no quote, escape or control character): check
+                 * its sequences here and go on, instead of leaving the loop for each one. */
+                unsigned high = (unsigned)_mm_movemask_epi8(v) |
+                                (unsigned)_mm_movemask_epi8(w) << 16;
+                if (mask != high) {
+                    p += __builtin_ctz(mask);
+                    goto special;
+                }
+                const char *next = p + 32;
+                while (high) {
+                    const char *at = p + __builtin_ctz(high);
+                    size_t k = utf8_seq((const unsigned char *)at, (const unsigned char *)ps->end);
+                    if (!k) {
+                        p = at; /* the code below reports it */
+                        goto special;
+                    }
+                    extra += k - 1;
+                    size_t done = (size_t)(at - p) + k; /* bytes of the block consumed */
+                    if (done >= 32) {
+                        next = at + k; /* the sequence ends past the block */
+                        break;
+                    }
+                    high &= ~0u << done;
+                }
+                p = next;
+                continue;
             }
             p += 32;
         }
@@ -653,7 +677,7 @@ struct ct_node *ct_json_parse(struct ct_arena *arena, const struct ct_source *sr
         .line_start = src->text,
         .line = 1,
         .max_depth = lim && lim->max_depth ? lim->max_depth : 256,
-        .intern = src->len >= INTERN_MIN_INPUT,
+        .intern = lim && lim->intern_strings && src->len >= INTERN_MIN_INPUT,
     };
     ps.stack = ps.small;
     ps.capstack = sizeof(ps.small) / sizeof(ps.small[0]);

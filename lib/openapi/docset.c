@@ -111,7 +111,9 @@ static struct file *add_file(struct ct_docset *ds, const char *path, char *text,
     f->refs_checked = false;
     f->from_text = false;
     ds->bytes += len;
-    f->root = ct_doc_parse(&ds->arena, f->src, &ds->opts.limits, diags);
+    struct ct_parse_limits lim = ds->opts.limits;
+    lim.intern_strings = true; /* a docset's documents live as long as it does */
+    f->root = ct_doc_parse(&ds->arena, f->src, &lim, diags);
     return f;
 }
 

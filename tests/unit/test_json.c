@@ -106,6 +106,25 @@ static void test_json_string_scan_finds_specials_at_every_offset(void **state)
         assert_int_equal(r->len, k + 2 + 40);
         assert_memory_equal(r->u.str + k, "\xC3\xA9", 2);
         tu_done(&d);
+        /* 2-, 3- and 4-byte characters inside and across the 32-byte blocks, and the column
+         * of the value after them counts characters */
+        snprintf(text, sizeof(text), "[\"%.*s\xC3\xA9\xE6\x9D\xB1\xF0\x9F\x9A\x80%.*s\", 7]", k,
+                 TU_AS80, 40, TU_AS80);
+        r = tu_parse(&d, "t.json", text, false, NULL);
+        assert_non_null(r);
+        assert_int_equal(r->u.items[0]->len, k + 9 + 40);
+        assert_int_equal(r->u.items[1]->col, 2 + k + 3 + 40 + 4); /* `", ` then 7 */
+        tu_done(&d);
+        /* a truncated sequence, a stray continuation byte and a surrogate are refused where
+         * they start */
+        static const char *const bad[] = {"\xE6\x9D", "\x80", "\xED\xA0\x80", "\xC0\xAF"};
+        for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+            snprintf(text, sizeof(text), "\"%.*s\xC3\xA9%s%.*s\"", k, TU_AS80, bad[b], 40, TU_AS80);
+            assert_null(tu_parse(&d, "t.json", text, false, NULL));
+            assert_int_equal(d.diags.v[0].code, CT_E_ENCODING);
+            assert_int_equal(d.diags.v[0].col, k + 3);
+            tu_done(&d);
+        }
         snprintf(text, sizeof(text), "\"%.*s\t%.*s\"", k, TU_AS80, 40, TU_AS80);
         assert_null(tu_parse(&d, "t.json", text, false, NULL));
         assert_int_equal(d.diags.v[0].col, k + 2);
