@@ -132,6 +132,52 @@ static void test_json_string_scan_finds_specials_at_every_offset(void **state)
     }
 }
 
+/* A plain decoder: the rule the parser's range checks must agree with. */
+static int utf8_ref_len(const unsigned char *p, size_t avail)
+{
+    unsigned c = p[0];
+    int n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (!n || avail < (size_t)n)
+        return 0;
+    uint32_t cp = c & (0xFFu >> (n + 1));
+    for (int i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    uint32_t min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+    return cp >= min && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF) ? n : 0;
+}
+
+/* Every lead byte with every second byte (and continuation or not after it): the parser
+ * accepts exactly the well-formed sequences. */
+static void test_json_utf8_check_agrees_with_decoding_for_every_lead_and_second_byte(void **state)
+{
+    static const unsigned char tails[][2] = {{0x80, 0x80}, {0xBF, 0xBF}, {0x41, 0x80}, {0x80, 0x41}};
+    unsigned char text[16];
+    for (unsigned c = 0x80; c <= 0xFF; c++) {
+        for (unsigned b = 0; b <= 0xFF; b++) {
+            for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+                unsigned char seq[4] = {(unsigned char)c, (unsigned char)b, tails[t][0], tails[t][1]};
+                int n = utf8_ref_len(seq, 4);
+                /* the string is the sequence's n bytes (all four when invalid) */
+                size_t len = n ? (size_t)n : 4;
+                text[0] = '"';
+                memcpy(text + 1, seq, len);
+                text[len + 1] = '"';
+                text[len + 2] = 0;
+                bool refs_ok = n > 0; /* invalid at its first byte: the string is refused */
+                struct tu_doc d;
+                struct ct_node *r = tu_parse(&d, "t.json", (const char *)text, false, NULL);
+                if (refs_ok != (r != NULL))
+                    fail_msg("bytes %02x %02x %02x %02x: reference %d, parser %s", c, b,
+                             tails[t][0], tails[t][1], n, r ? "accepts" : "refuses");
+                tu_done(&d);
+            }
+        }
+    }
+}
+
 static void test_json_duplicate_key_reports_second_occurrence(void **state)
 {
     struct tu_doc d;
@@ -362,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_json_rejects_lone_surrogate),
         cmocka_unit_test(test_json_rejects_invalid_utf8),
         cmocka_unit_test(test_json_string_scan_finds_specials_at_every_offset),
+        cmocka_unit_test(test_json_utf8_check_agrees_with_decoding_for_every_lead_and_second_byte),
         cmocka_unit_test(test_json_duplicate_key_reports_second_occurrence),
         cmocka_unit_test(test_json_duplicate_key_found_in_large_object),
         cmocka_unit_test(test_json_large_object_lookup_finds_every_key),
