@@ -429,45 +429,6 @@ static void withhold(struct emitter *e, const struct dlg_action *act, const stru
                  "rule '%s': withheld a frame that breaks the contract: %s", e->rule->name, why);
 }
 
-/* Is `s` (n bytes) valid UTF-8, as the JSON parser requires of strings? */
-static bool utf8_ok(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint64_t w;
-        if (n - i >= 8 && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull))) {
-            i += 8; /* eight ASCII bytes */
-            continue;
-        }
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        uint32_t cp, min;
-        if (c >= 0xC2 && c <= 0xDF)
-            k = 2, cp = c & 0x1F, min = 0x80;
-        else if (c >= 0xE0 && c <= 0xEF)
-            k = 3, cp = c & 0x0F, min = 0x800;
-        else if (c >= 0xF0 && c <= 0xF4)
-            k = 4, cp = c & 0x07, min = 0x10000;
-        else
-            return false;
-        if (n - i < k)
-            return false;
-        for (size_t j = 1; j < k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + j] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += k;
-    }
-    return true;
-}
-
 /* Is the number node what the JSON parser makes of its literal: JSON syntax, the same flags
  * (integer, exact, negative) and bit for bit the same double? */
 static bool number_as_parsed(const struct ct_node *n)
@@ -532,7 +493,7 @@ static bool same_as_parsed(const struct ct_node *n, unsigned depth)
 {
     switch (n->kind) {
     case CT_STRING:
-        return utf8_ok((const unsigned char *)n->u.str, n->len);
+        return ct_utf8_valid(n->u.str, n->len);
     case CT_NUMBER:
         return number_as_parsed(n);
     case CT_ARRAY:
@@ -547,7 +508,7 @@ static bool same_as_parsed(const struct ct_node *n, unsigned depth)
             return false;
         for (uint32_t i = 0; i < n->len; i++) {
             const struct ct_node *k = n->u.members[i].key;
-            if (!utf8_ok((const unsigned char *)k->u.str, k->len) ||
+            if (!ct_utf8_valid(k->u.str, k->len) ||
                 !same_as_parsed(n->u.members[i].val, depth + 1))
                 return false;
         }

@@ -401,3 +401,24 @@ bool ct_node_equal(const struct ct_node *a, const struct ct_node *b)
         return true;
     }
 }
+
+bool ct_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        uint64_t w;
+        if (end - p >= 8 && (memcpy(&w, p, 8), !(w & 0x8080808080808080ull))) {
+            p += 8; /* eight ASCII bytes */
+            continue;
+        }
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t k = ct_utf8_seq(p, end);
+        if (!k)
+            return false;
+        p += k;
+    }
+    return true;
+}

@@ -75,6 +75,32 @@ struct ct_parse_limits {
     bool intern_strings;
 };
 
+/** Length of a valid UTF-8 sequence starting at p (first byte >= 0x80), or 0. The ranges of
+ * the second byte (Unicode's table of well-formed sequences) exclude overlong forms,
+ * surrogates and code points above U+10FFFF without decoding. */
+static inline size_t ct_utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t avail = (size_t)(end - p);
+    if (c >= 0xC2 && c <= 0xDF)
+        return avail >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        return avail >= 3 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        return avail >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 &&
+                       (p[3] & 0xC0) == 0x80
+                   ? 4
+                   : 0;
+    }
+    return 0;
+}
+
+/** Is `s` (n bytes) valid UTF-8, as the parsers require of strings? */
+bool ct_utf8_valid(const char *s, size_t n);
+
 /** Parse JSON text into nodes allocated in `arena`. On error returns NULL and adds one located
  * diagnostic. `src` is borrowed and must outlive the nodes (it names them). The result is
  * borrowed from the arena. */

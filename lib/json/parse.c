@@ -189,29 +189,6 @@ static size_t put_utf8(char *o, uint32_t cp)
     return 4;
 }
 
-/* Length of a valid UTF-8 sequence starting at p (first byte >= 0x80), or 0. The ranges of
- * the second byte (Unicode's table of well-formed sequences) exclude overlong forms,
- * surrogates and code points above U+10FFFF without decoding. */
-static inline size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t avail = (size_t)(end - p);
-    if (c >= 0xC2 && c <= 0xDF)
-        return avail >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        return avail >= 3 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-        return avail >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 &&
-                       (p[3] & 0xC0) == 0x80
-                   ? 4
-                   : 0;
-    }
-    return 0;
-}
-
 static uint32_t key_hash(const char *s, size_t n)
 {
     uint64_t a = 0, b = 0;
@@ -292,7 +269,7 @@ static struct ct_node *parse_string(struct parser *ps)
                 const char *next = p + 32;
                 while (high) {
                     const char *at = p + __builtin_ctz(high);
-                    size_t k = utf8_seq((const unsigned char *)at, (const unsigned char *)ps->end);
+                    size_t k = ct_utf8_seq((const unsigned char *)at, (const unsigned char *)ps->end);
                     if (!k) {
                         p = at; /* the code below reports it */
                         goto special;
@@ -359,7 +336,7 @@ static struct ct_node *parse_string(struct parser *ps)
             return NULL;
         }
         if (c >= 0x80) {
-            size_t k = utf8_seq((const unsigned char *)p, (const unsigned char *)ps->end);
+            size_t k = ct_utf8_seq((const unsigned char *)p, (const unsigned char *)ps->end);
             if (!k) {
                 ps->line_extra += extra;
                 fail_at(ps, p, CT_E_ENCODING, "invalid UTF-8 in string");

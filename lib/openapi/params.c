@@ -38,39 +38,6 @@ static int hexv(char c)
     return -1;
 }
 
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t k;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            k = 2, cp = c & 0x1F, min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            k = 3, cp = c & 0x0F, min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            k = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (i + k > n)
-            return false;
-        for (size_t j = 1; j < k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + j] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += k;
-    }
-    return true;
-}
-
 char *ct_pct_decode(struct ct_arena *a, const char *s, size_t len, bool plus_space, size_t *outlen,
                     bool *ok)
 {
@@ -94,7 +61,7 @@ char *ct_pct_decode(struct ct_arena *a, const char *s, size_t len, bool plus_spa
         }
     }
     o[n] = 0;
-    if (!utf8_valid((const unsigned char *)o, n))
+    if (!ct_utf8_valid((const char *)o, n))
         *ok = false;
     *outlen = n;
     return o;
