@@ -61,7 +61,7 @@ char *ct_pct_decode(struct ct_arena *a, const char *s, size_t len, bool plus_spa
         }
     }
     o[n] = 0;
-    if (!ct_utf8_valid((const char *)o, n))
+    if (!ct_utf8_valid(o, n))
         *ok = false;
     *outlen = n;
     return o;
