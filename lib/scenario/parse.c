@@ -452,6 +452,10 @@ static bool is_template_str(const struct ct_node *n)
 /* A matcher value: a mapping of matcher keys, or any other value meaning `equals`. */
 static bool parse_matcher(struct pctx *p, const struct ct_node *v, struct ct_scen_check *c)
 {
+    /* The slot may hold a matcher list that failed before (its check was not counted, so the
+     * next check reuses the slot): start it afresh. */
+    c->m = NULL;
+    c->nm = 0;
     check_templates(p, v);
     if (v->kind != CT_OBJECT) {
         c->m = ct_arena_zalloc(p->a, sizeof(*c->m));
@@ -636,6 +640,7 @@ static void parse_expect(struct pctx *p, const struct ct_node *n, const char *wh
         for (uint32_t i = 0; i < h->len; i++) {
             const struct ct_node *k = h->u.members[i].key;
             struct ct_scen_check *c = &e->checks[e->nchecks];
+            memset(c, 0, sizeof(*c));
             c->src.kind = CT_SRC_HEADER;
             c->src.arg = k->u.str;
             c->src.written = k->u.str;
@@ -648,6 +653,7 @@ static void parse_expect(struct pctx *p, const struct ct_node *n, const char *wh
         parse_body_checks(p, b, e->checks, &e->nchecks);
     if (t) {
         struct ct_scen_check *c = &e->checks[e->nchecks];
+        memset(c, 0, sizeof(*c));
         c->src.kind = CT_SRC_TEXT;
         c->src.arg = "";
         c->src.written = "text";
