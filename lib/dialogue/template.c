@@ -125,67 +125,6 @@ struct ct_node *ct__dlg_bool(struct ct_arena *a, bool v)
 
 /* --- locations inside strings ------------------------------------------------------------------ */
 
-/* Where byte `off` of string node `n` is in its source. Plain and quoted scalars on one line map
- * directly; literal block scalars (`|`) map line by line; anything else (escapes, folding) falls
- * back to the node's own position. */
-static void locate(const struct ct_node *n, size_t off, uint32_t *line, uint32_t *col)
-{
-    *line = n->line;
-    *col = n->col;
-    if (!n->src || !n->src->text || !n->line || n->kind != CT_STRING || off > n->len)
-        return;
-    const char *t = n->src->text, *end = t + n->src->len;
-    for (uint32_t l = 1; l < n->line && t < end; l++) {
-        const char *nl = memchr(t, '\n', (size_t)(end - t));
-        if (!nl)
-            return;
-        t = nl + 1;
-    }
-    for (uint32_t c = 1; c < n->col && t < end; t++)
-        if (((unsigned char)*t & 0xC0) != 0x80)
-            c++;
-    while (t < end && ((unsigned char)*t & 0xC0) == 0x80)
-        t++;
-    if (t < end && *t == '|') {
-        /* Literal block: content starts on the next line, indented. */
-        const char *nl = memchr(t, '\n', (size_t)(end - t));
-        if (!nl)
-            return;
-        const char *p = nl + 1;
-        uint32_t ln = n->line + 1;
-        /* Blank lines before the first content line. */
-        while (p < end && *p == '\n') {
-            p++;
-            ln++;
-        }
-        uint32_t indent = 0;
-        while (p + indent < end && p[indent] == ' ')
-            indent++;
-        const char *s = n->u.str;
-        size_t last_nl = 0;
-        bool any_nl = false;
-        for (size_t i = 0; i < off; i++) {
-            if (s[i] == '\n') {
-                ln++;
-                last_nl = i + 1;
-                any_nl = true;
-            }
-        }
-        *line = ln;
-        *col = indent + 1 + (uint32_t)ct__dlg_cp_count(s + (any_nl ? last_nl : 0),
-                                                       off - (any_nl ? last_nl : 0));
-        return;
-    }
-    uint32_t shift = 0;
-    if (t < end && (*t == '"' || *t == '\'')) {
-        t++;
-        shift = 1;
-    }
-    if ((size_t)(end - t) < off || memcmp(t, n->u.str, off) != 0)
-        return;
-    *col = n->col + shift + (uint32_t)ct__dlg_cp_count(n->u.str, off);
-}
-
 struct ct_diag *ct__dlg_err_in(struct ct_diags *diags, const struct ct_node *n, size_t off,
                                const char *fmt, ...)
 {
@@ -196,7 +135,7 @@ struct ct_diag *ct__dlg_err_in(struct ct_diags *diags, const struct ct_node *n, 
     va_end(ap);
     uint32_t line = 0, col = 0;
     if (n)
-        locate(n, off, &line, &col);
+        ct_node_locate(n, off, &line, &col);
     return ct_diags_add(diags, CT_SEV_ERROR, CT__E_DIALOGUE, n ? n->src : NULL, line, col, "%s",
                         msg);
 }
@@ -1077,7 +1016,7 @@ static void undefined(struct dlg_rctx *r, const struct dlg_expr *e)
 {
     uint32_t line = 0, col = 0;
     if (e->at)
-        locate(e->at, e->off, &line, &col);
+        ct_node_locate(e->at, e->off, &line, &col);
     ct_diags_add(&r->conn->diags, CT_SEV_WARNING, CT__E_DIALOGUE, e->at ? e->at->src : NULL, line,
                  col, "rule '%s': template value '%s' is undefined here",
                  r->rule ? r->rule->name : "?", e->text);

@@ -422,3 +422,73 @@ bool ct_utf8_valid(const char *s, size_t n)
     }
     return true;
 }
+
+/* Characters (UTF-8 code points) in n bytes. */
+static size_t cp_count(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+/* Where byte `off` of string node `n` is in its source. Plain and quoted scalars on one line map
+ * directly; literal block scalars (`|`) map line by line; anything else (escapes, folding) falls
+ * back to the node's own position. */
+void ct_node_locate(const struct ct_node *n, size_t off, uint32_t *line, uint32_t *col)
+{
+    *line = n->line;
+    *col = n->col;
+    if (!n->src || !n->src->text || !n->line || n->kind != CT_STRING || off > n->len)
+        return;
+    const char *t = n->src->text, *end = t + n->src->len;
+    for (uint32_t l = 1; l < n->line && t < end; l++) {
+        const char *nl = memchr(t, '\n', (size_t)(end - t));
+        if (!nl)
+            return;
+        t = nl + 1;
+    }
+    for (uint32_t c = 1; c < n->col && t < end; t++)
+        if (((unsigned char)*t & 0xC0) != 0x80)
+            c++;
+    while (t < end && ((unsigned char)*t & 0xC0) == 0x80)
+        t++;
+    if (t < end && *t == '|') {
+        /* Literal block: content starts on the next line, indented. */
+        const char *nl = memchr(t, '\n', (size_t)(end - t));
+        if (!nl)
+            return;
+        const char *p = nl + 1;
+        uint32_t ln = n->line + 1;
+        /* Blank lines before the first content line. */
+        while (p < end && *p == '\n') {
+            p++;
+            ln++;
+        }
+        uint32_t indent = 0;
+        while (p + indent < end && p[indent] == ' ')
+            indent++;
+        const char *s = n->u.str;
+        size_t last_nl = 0;
+        bool any_nl = false;
+        for (size_t i = 0; i < off; i++) {
+            if (s[i] == '\n') {
+                ln++;
+                last_nl = i + 1;
+                any_nl = true;
+            }
+        }
+        *line = ln;
+        *col = indent + 1 + (uint32_t)cp_count(s + (any_nl ? last_nl : 0),
+                                                       off - (any_nl ? last_nl : 0));
+        return;
+    }
+    uint32_t shift = 0;
+    if (t < end && (*t == '"' || *t == '\'')) {
+        t++;
+        shift = 1;
+    }
+    if ((size_t)(end - t) < off || memcmp(t, n->u.str, off) != 0)
+        return;
+    *col = n->col + shift + (uint32_t)cp_count(n->u.str, off);
+}

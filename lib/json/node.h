@@ -98,6 +98,12 @@ static inline size_t ct_utf8_seq(const unsigned char *p, const unsigned char *en
     return 0;
 }
 
+/** Where byte `off` of string node `n` sits in its source text (1-based line, column in
+ * characters), for diagnostics that point inside a string: plain and quoted one-line scalars
+ * and literal block scalars (`|`) are mapped; anything else (escapes, folding) gives the node's
+ * own position. */
+void ct_node_locate(const struct ct_node *n, size_t off, uint32_t *line, uint32_t *col);
+
 /** Is `s` (n bytes) valid UTF-8, as the parsers require of strings? */
 bool ct_utf8_valid(const char *s, size_t n);
 

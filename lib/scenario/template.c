@@ -213,30 +213,5 @@ const char *ct_match_op_name(enum ct_match_op op)
 void ct__scen_locate(const struct ct_node *n, size_t off, struct ct_node *out)
 {
     ct_node_copy(out, n);
-    if (!n->src || !n->src->text || !n->line || n->kind != CT_STRING)
-        return;
-    const char *t = n->src->text, *end = t + n->src->len;
-    for (uint32_t l = 1; l < n->line && t < end; l++) {
-        const char *nl = memchr(t, '\n', (size_t)(end - t));
-        if (!nl)
-            return;
-        t = nl + 1;
-    }
-    /* Advance to the column (it counts characters, not bytes). */
-    for (uint32_t c = 1; c < n->col && t < end; t++)
-        if (((unsigned char)*t & 0xC0) != 0x80)
-            c++;
-    while (t < end && ((unsigned char)*t & 0xC0) == 0x80)
-        t++;
-    uint32_t shift = 0;
-    if (t < end && (*t == '"' || *t == '\'')) {
-        t++;
-        shift = 1;
-    }
-    if ((size_t)(end - t) < off || memcmp(t, n->u.str, off) != 0)
-        return;
-    for (size_t i = 0; i < off; i++)
-        if (((unsigned char)n->u.str[i] & 0xC0) != 0x80)
-            shift++;
-    out->col = n->col + shift;
+    ct_node_locate(n, off, &out->line, &out->col);
 }
