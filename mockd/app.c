@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/err.h"
+#include "core/ptrmap.h"
 #include "gen/gen.h"
 
 #include <stdio.h>
@@ -53,61 +54,10 @@ static unsigned parse_status(const char *s, unsigned *klass)
 
 /* Responses shared through $ref (error responses, mostly) are planned once: operations that
  * use the same Response Object share its array of media plans, and a Media Type node met again
- * (a YAML alias) gets a copy of its plan. A small open-addressing table keyed by node. */
-struct memo {
-    const struct ct_node *node;
-    const void *plan; /* a struct mockd_media_plan, or a response's array of them */
-};
-struct memo_table {
-    struct memo *tab;
-    size_t cap, n;
-};
-static struct memo_table media_memo, resp_memo;
+ * (a YAML alias) gets a copy of its plan. Both maps are keyed by node. */
+static struct ct_ptrmap media_memo, resp_memo;
 /* One validation context for every example checked at load (each has its own match data). */
 static struct ct_vctx *plan_vctx;
-
-static size_t memo_hash(const struct ct_node *node)
-{
-    return (size_t)(((uintptr_t)node * 0x9E3779B97F4A7C15ull) >> 32);
-}
-
-/* The slot of node: filled (slot->node == node) or where it goes. */
-static struct memo *memo_slot(struct memo_table *t, const struct ct_node *node)
-{
-    if ((t->n + 1) * 2 > t->cap) {
-        size_t ncap = t->cap ? t->cap * 2 : 256;
-        struct memo *nt = ct_xcalloc(ncap, sizeof(*nt));
-        for (size_t i = 0; i < t->cap; i++) {
-            if (!t->tab[i].node)
-                continue;
-            size_t h = memo_hash(t->tab[i].node) & (ncap - 1);
-            while (nt[h].node)
-                h = (h + 1) & (ncap - 1);
-            nt[h] = t->tab[i];
-        }
-        ct_free(t->tab);
-        t->tab = nt;
-        t->cap = ncap;
-    }
-    size_t h = memo_hash(node) & (t->cap - 1);
-    while (t->tab[h].node && t->tab[h].node != node)
-        h = (h + 1) & (t->cap - 1);
-    return &t->tab[h];
-}
-
-static void memo_put(struct memo_table *t, const struct ct_node *node, const void *plan)
-{
-    struct memo *slot = memo_slot(t, node);
-    slot->node = node;
-    slot->plan = plan;
-    t->n++;
-}
-
-static void memo_clear(struct memo_table *t)
-{
-    ct_free(t->tab);
-    memset(t, 0, sizeof(*t));
-}
 
 static void plan_media_once(struct mockd_app *app, struct mockd_media_plan *mp,
                             enum ct_direction dir, bool is_response, struct ct_diags *diags);
@@ -119,15 +69,15 @@ static void plan_media(struct mockd_app *app, struct mockd_media_plan *mp, enum 
         plan_media_once(app, mp, dir, is_response, diags);
         return;
     }
-    struct memo *slot = memo_slot(&media_memo, mp->m->node);
-    if (slot->node) {
+    void *first;
+    if (ct_ptrmap_get(&media_memo, mp->m->node, &first)) {
         const struct ct_oas_media *m = mp->m;
-        *mp = *(const struct mockd_media_plan *)slot->plan;
+        *mp = *(const struct mockd_media_plan *)first;
         mp->m = m;
         return;
     }
     plan_media_once(app, mp, dir, is_response, diags);
-    memo_put(&media_memo, mp->m->node, mp);
+    ct_ptrmap_put(&media_memo, mp->m->node, mp);
 }
 
 static void plan_media_once(struct mockd_app *app, struct mockd_media_plan *mp,
@@ -251,16 +201,16 @@ static void plan_op(struct mockd_app *app, struct mockd_op_plan *p, const struct
         rp->r = &op->responses[i];
         rp->code = parse_status(rp->r->status, &rp->klass);
         rp->nmedia = rp->r->nmedia;
-        const struct memo *shared = rp->nmedia ? memo_slot(&resp_memo, rp->r->node) : NULL;
-        if (shared && shared->node) {
-            rp->media = (struct mockd_media_plan *)shared->plan;
+        void *shared;
+        if (rp->nmedia && ct_ptrmap_get(&resp_memo, rp->r->node, &shared)) {
+            rp->media = shared;
         } else if (rp->nmedia) {
             rp->media = ct_arena_zalloc(arena, rp->nmedia * sizeof(*rp->media));
             for (unsigned k = 0; k < rp->nmedia; k++) {
                 rp->media[k].m = &rp->r->media[k];
                 plan_media(app, &rp->media[k], CT_DIR_RESPONSE, true, diags);
             }
-            memo_put(&resp_memo, rp->r->node, rp->media);
+            ct_ptrmap_put(&resp_memo, rp->r->node, rp->media);
         }
         /* The default answer: the lowest 2xx code, then a 2XX range, then "default", then
          * whatever the operation documents (a redirect-only operation answers its 3xx). */
@@ -352,8 +302,8 @@ int mockd_app_load(struct mockd_app *app, const struct mockd_config *cfg)
         plan_op(app, &app->plans[i], &app->oas->ops[i], &diags);
     ct_vctx_free(plan_vctx);
     plan_vctx = NULL;
-    memo_clear(&media_memo);
-    memo_clear(&resp_memo);
+    ct_ptrmap_deinit(&media_memo);
+    ct_ptrmap_deinit(&resp_memo);
     ct_schema_set_trim(app->schemas);
     if (cfg->asyncapi_path) {
         app->asyncapi = ct_asyncapi_load(app->ds, cfg->asyncapi_path, NULL, &diags);

@@ -45,38 +45,6 @@ void ct__gen_fail(struct gen *g, const struct ct_node *at, const char *fmt, ...)
     va_end(ap);
 }
 
-static uint32_t ptr_hash(const void *p)
-{
-    uint64_t x = (uint64_t)(uintptr_t)p;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return (uint32_t)x;
-}
-
-static void memo_put(struct gen *g, const struct ct_node *k, const struct ct_node *v)
-{
-    if ((g->memo_n + 1) * 2 > g->memo_cap) {
-        uint32_t ncap = g->memo_cap ? g->memo_cap * 2 : 64;
-        struct gen_memo *nm = ct_arena_zalloc(&g->tmp, ncap * sizeof(*nm));
-        for (uint32_t i = 0; i < g->memo_cap; i++) {
-            if (!g->memo[i].key) continue;
-            uint32_t j = ptr_hash(g->memo[i].key) & (ncap - 1);
-            while (nm[j].key)
-                j = (j + 1) & (ncap - 1);
-            nm[j] = g->memo[i];
-        }
-        g->memo = nm;
-        g->memo_cap = ncap;
-    }
-    uint32_t j = ptr_hash(k) & (g->memo_cap - 1);
-    while (g->memo[j].key)
-        j = (j + 1) & (g->memo_cap - 1);
-    g->memo[j].key = k;
-    g->memo[j].val = v;
-    g->memo_n++;
-}
-
 const char *const ct__gen_kw_names[K_COUNT] = {
 #define GEN_KW_NAME(name, text) [K_##name] = text,
     GEN_KEYWORDS(GEN_KW_NAME)
@@ -112,14 +80,11 @@ static int kw_of(const struct gen *g, const char *name, uint32_t len)
 
 const struct gen_kwinfo *ct__gen_kwinfo(struct gen *g, const struct ct_node *s)
 {
-    if (g->kwm_cap) {
-        for (uint32_t j = ptr_hash(s) & (g->kwm_cap - 1); g->kwm[j].key;
-             j = (j + 1) & (g->kwm_cap - 1))
-            if (g->kwm[j].key == s) {
-                g->kw_last = s;
-                g->kw_last_info = g->kwm[j].info;
-                return g->kwm[j].info;
-            }
+    void *known;
+    if (ct_ptrmap_get(&g->kwm, s, &known)) {
+        g->kw_last = s;
+        g->kw_last_info = known;
+        return known;
     }
     struct gen_kwinfo *ki = ct_arena_zalloc(&g->tmp, sizeof(*ki));
     for (uint32_t i = 0; i < s->len; i++) {
@@ -129,25 +94,7 @@ const struct gen_kwinfo *ct__gen_kwinfo(struct gen *g, const struct ct_node *s)
         ki->mask |= 1ull << kw;
         ki->idx[kw] = i < 255 ? (uint8_t)(i + 1) : 0;
     }
-    if ((g->kwm_n + 1) * 2 > g->kwm_cap) {
-        uint32_t ncap = g->kwm_cap ? g->kwm_cap * 2 : 64;
-        struct gen_kwmemo *nm = ct_arena_zalloc(&g->tmp, ncap * sizeof(*nm));
-        for (uint32_t i = 0; i < g->kwm_cap; i++) {
-            if (!g->kwm[i].key) continue;
-            uint32_t j = ptr_hash(g->kwm[i].key) & (ncap - 1);
-            while (nm[j].key)
-                j = (j + 1) & (ncap - 1);
-            nm[j] = g->kwm[i];
-        }
-        g->kwm = nm;
-        g->kwm_cap = ncap;
-    }
-    uint32_t j = ptr_hash(s) & (g->kwm_cap - 1);
-    while (g->kwm[j].key)
-        j = (j + 1) & (g->kwm_cap - 1);
-    g->kwm[j].key = s;
-    g->kwm[j].info = ki;
-    g->kwm_n++;
+    ct_ptrmap_put(&g->kwm, s, ki);
     g->kw_last = s;
     g->kw_last_info = ki;
     return ki;
@@ -156,11 +103,10 @@ const struct gen_kwinfo *ct__gen_kwinfo(struct gen *g, const struct ct_node *s)
 const struct ct_node *ct__gen_deref(struct gen *g, const struct ct_node *n)
 {
     if (!n || n->kind != CT_OBJECT || !gkw_str(g, n, K_REF)) return n;
-    for (uint32_t j = g->memo_cap ? ptr_hash(n) & (g->memo_cap - 1) : 0;
-         g->memo_cap && g->memo[j].key; j = (j + 1) & (g->memo_cap - 1))
-        if (g->memo[j].key == n) return g->memo[j].val;
+    void *known;
+    if (ct_ptrmap_get(&g->memo, n, &known)) return known;
     const struct ct_node *t = ct_docset_deref(g->ds, n, &g->quiet);
-    memo_put(g, n, t);
+    ct_ptrmap_put(&g->memo, n, (void *)t);
     return t;
 }
 
@@ -1686,5 +1632,7 @@ struct ct_node *ct_gen_instance(struct ct_docset *ds, const struct ct_node *sche
     ct_buf_deinit(&g.sbuf);
     ct_diags_deinit(&g.quiet);
     ct_arena_deinit(&g.tmp);
+    ct_ptrmap_deinit(&g.memo);
+    ct_ptrmap_deinit(&g.kwm);
     return result;
 }

@@ -11,6 +11,7 @@
 #include "gen/gen.h"
 
 #include "core/buf.h"
+#include "core/ptrmap.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -129,15 +130,8 @@ struct gen {
     const void *ctx_props; /* that object's properties (struct props in gen.c) */
     struct ct_buf sbuf;    /* string scratch */
     /* $ref targets already resolved in this call (the docset walks a JSON Pointer each time). */
-    struct gen_memo {
-        const struct ct_node *key, *val;
-    } * memo;
-    uint32_t memo_cap, memo_n;
-    struct gen_kwmemo {
-        const struct ct_node *key;
-        struct gen_kwinfo *info;
-    } * kwm;
-    uint32_t kwm_cap, kwm_n;
+    struct ct_ptrmap memo; /* $ref node -> its target */
+    struct ct_ptrmap kwm;  /* schema node -> its struct gen_kwinfo */
     int8_t kw_by_len[25][8];       /* keyword numbers by name length, -1 terminated */
     const struct ct_node *kw_last; /* the node looked up last (the next lookup is usually it) */
     const struct gen_kwinfo *kw_last_info;

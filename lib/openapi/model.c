@@ -8,6 +8,7 @@
 #include "model.h"
 
 #include "core/alloc.h"
+#include "core/ptrmap.h"
 #include "core/err.h"
 
 #include <stdarg.h>
@@ -45,39 +46,9 @@ struct builder {
     struct ct_oas *oas;
     size_t errors_at_start;
     /* Response Objects already built, by node: one shared through $ref by thousands of
-     * operations (an error response) is checked and built once. Open addressing. */
-    const struct ct_oas_response **built;
-    size_t nbuilt, capbuilt;
+     * operations (an error response) is checked and built once. */
+    struct ct_ptrmap built;
 };
-
-static size_t node_hash(const struct ct_node *n)
-{
-    return (size_t)(((uintptr_t)n * 0x9E3779B97F4A7C15ull) >> 32);
-}
-
-/* The slot for a Response Object node: the response built from it, or an empty slot. */
-static const struct ct_oas_response **built_slot(struct builder *b, const struct ct_node *r)
-{
-    if ((b->nbuilt + 1) * 2 > b->capbuilt) {
-        size_t ncap = b->capbuilt ? b->capbuilt * 2 : 64;
-        const struct ct_oas_response **nt = ct_xcalloc(ncap, sizeof(*nt));
-        for (size_t i = 0; i < b->capbuilt; i++) {
-            if (!b->built[i])
-                continue;
-            size_t h = node_hash(b->built[i]->node) & (ncap - 1);
-            while (nt[h])
-                h = (h + 1) & (ncap - 1);
-            nt[h] = b->built[i];
-        }
-        ct_free(b->built);
-        b->built = nt;
-        b->capbuilt = ncap;
-    }
-    size_t h = node_hash(r) & (b->capbuilt - 1);
-    while (b->built[h] && b->built[h]->node != r)
-        h = (h + 1) & (b->capbuilt - 1);
-    return &b->built[h];
-}
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -369,9 +340,9 @@ static void build_responses(struct builder *b, struct ct_oas_op *op, const struc
             continue;
         }
         struct ct_oas_response *out = &op->responses[op->nresponses++];
-        const struct ct_oas_response **seen = built_slot(b, r);
-        if (*seen) {
-            *out = **seen; /* the same media array too */
+        void *seen;
+        if (ct_ptrmap_get(&b->built, r, &seen)) {
+            *out = *(const struct ct_oas_response *)seen; /* the same media array too */
             out->status = status;
             continue;
         }
@@ -382,8 +353,7 @@ static void build_responses(struct builder *b, struct ct_oas_op *op, const struc
         out->nmedia =
             build_media(b, want(b, r, "content", CT_OBJECT, false, "Response Object"), &out->media);
         out->node = r;
-        *seen = out;
-        b->nbuilt++;
+        ct_ptrmap_put(&b->built, r, out);
     }
 }
 
@@ -747,7 +717,7 @@ struct ct_oas *ct_oas_build(struct ct_docset *ds, const struct ct_node *root,
             build_item(&b, &hooks->u.members[i], true, &oas->nops, cap);
         oas->nwebhook = oas->nops - before;
     }
-    ct_free(b.built);
+    ct_ptrmap_deinit(&b.built);
     check_unique_ids(&b);
     if (diags->nerrors > b.errors_at_start)
         return NULL;

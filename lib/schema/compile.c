@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/ptrmap.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -88,8 +89,7 @@ struct ct_schema_set {
     size_t nschemas, capschemas;
     struct ct_diags *diags; /* during a compile */
     size_t errors;          /* during a compile */
-    struct smap *smap;      /* compiled root -> the ct_schema handed out for it */
-    size_t capsmap;
+    struct ct_ptrmap smap;  /* compiled root -> the ct_schema handed out for it */
 };
 
 struct refmemo {
@@ -100,10 +100,6 @@ struct refmemo {
     bool dyn;
 };
 
-struct smap {
-    const struct ct_snode *sn;
-    struct ct_schema *s;
-};
 
 /* --- small tables ---------------------------------------------------------------------------- */
 
@@ -1962,7 +1958,7 @@ void ct_schema_set_free(struct ct_schema_set *set)
     ct_free(set->refs);
     for (size_t i = 0; i < NELEM(set->kbs); i++)
         ct_free(set->kbs[i]);
-    ct_free(set->smap);
+    ct_ptrmap_deinit(&set->smap);
     for (size_t i = 0; i < set->nschemas; i++)
         ct_free(set->schemas[i]);
     ct_free(set->schemas);
@@ -1986,31 +1982,13 @@ const struct ct_schema *ct_schema_set_get(struct ct_schema_set *set, const struc
         return NULL;
     /* One ct_schema per compiled root, found through a hash table (linear search made
      * compiling every operation of a big spec quadratic). */
-    if ((set->nschemas + 1) * 2 > set->capsmap) {
-        size_t ncap = set->capsmap ? set->capsmap * 2 : 256;
-        struct smap *nt = ct_xcalloc(ncap, sizeof(*nt));
-        for (size_t i = 0; i < set->capsmap; i++) {
-            if (!set->smap[i].sn)
-                continue;
-            size_t h = ptr_hash(set->smap[i].sn) & (ncap - 1);
-            while (nt[h].sn)
-                h = (h + 1) & (ncap - 1);
-            nt[h] = set->smap[i];
-        }
-        ct_free(set->smap);
-        set->smap = nt;
-        set->capsmap = ncap;
-    }
-    size_t h = ptr_hash(sn) & (set->capsmap - 1);
-    while (set->smap[h].sn) {
-        if (set->smap[h].sn == sn)
-            return set->smap[h].s;
-        h = (h + 1) & (set->capsmap - 1);
-    }
+    void *known;
+    if (ct_ptrmap_get(&set->smap, sn, &known))
+        return known;
     struct ct_schema *s = ct_xcalloc(1, sizeof(*s));
     s->set = set;
     s->root = sn;
-    set->smap[h] = (struct smap){sn, s};
+    ct_ptrmap_put(&set->smap, sn, s);
     set->schemas = ct_xgrow(set->schemas, &set->capschemas, set->nschemas + 1,
                             sizeof(*set->schemas));
     set->schemas[set->nschemas++] = s;

@@ -2,6 +2,7 @@
 #include "test_util.h"
 
 #include "core/err.h"
+#include "core/ptrmap.h"
 
 #include <stdio.h>
 
@@ -176,6 +177,29 @@ static void test_json_utf8_check_agrees_with_decoding_for_every_lead_and_second_
             }
         }
     }
+}
+
+/* The pointer map behind the generator's, the schema set's and mockd's memos: every key is found
+ * with its value across growth, a NULL value counts as present, a put replaces. */
+static void test_ptrmap_finds_every_key_across_growth_and_keeps_null_values(void **state)
+{
+    static char keys[1000];
+    struct ct_ptrmap m = {0};
+    void *v = (void *)1;
+    assert_false(ct_ptrmap_get(&m, &keys[0], &v));
+    for (int i = 0; i < 1000; i++)
+        ct_ptrmap_put(&m, &keys[i], i % 3 ? &keys[999 - i] : NULL);
+    for (int i = 0; i < 1000; i++) {
+        assert_true(ct_ptrmap_get(&m, &keys[i], &v));
+        assert_ptr_equal(v, i % 3 ? &keys[999 - i] : NULL);
+    }
+    ct_ptrmap_put(&m, &keys[5], &keys[7]);
+    assert_true(ct_ptrmap_get(&m, &keys[5], &v));
+    assert_ptr_equal(v, &keys[7]);
+    int other;
+    assert_false(ct_ptrmap_get(&m, &other, NULL));
+    ct_ptrmap_deinit(&m);
+    assert_false(ct_ptrmap_get(&m, &keys[5], NULL));
 }
 
 static void test_json_duplicate_key_reports_second_occurrence(void **state)
@@ -408,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_json_rejects_lone_surrogate),
         cmocka_unit_test(test_json_rejects_invalid_utf8),
         cmocka_unit_test(test_json_string_scan_finds_specials_at_every_offset),
+        cmocka_unit_test(test_ptrmap_finds_every_key_across_growth_and_keeps_null_values),
         cmocka_unit_test(test_json_utf8_check_agrees_with_decoding_for_every_lead_and_second_byte),
         cmocka_unit_test(test_json_duplicate_key_reports_second_occurrence),
         cmocka_unit_test(test_json_duplicate_key_found_in_large_object),
