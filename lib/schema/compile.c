@@ -1350,34 +1350,17 @@ static void compile_discriminator(struct ct_schema_set *set, const struct ct_mem
  * members (matched through the `properties` table) instead of one lookup per name. */
 static void required_fast_path(struct ct_kw_props *pr, struct ct_kw *k)
 {
-    uint32_t n = k->u.req.n;
+    uint32_t n = k->u.req.n, at[64];
     if (!pr || !pr->nprops || n > 64)
         return;
-    for (uint32_t i = 0; i < n; i++) {
-        const struct ct_req *r = &k->u.req.v[i];
-        uint32_t h = ct__key_hash(r->name, r->len);
-        struct ct_prop *found = NULL;
-        for (uint32_t j = h & pr->tmask; pr->table[j] && !found; j = (j + 1) & pr->tmask) {
-            struct ct_prop *p = &pr->props[pr->table[j] - 1];
-            if (p->hash == h && p->len == r->len && !memcmp(p->name, r->name, r->len))
-                found = p;
-        }
-        if (!found)
+    for (uint32_t i = 0; i < n; i++)
+        if (!(at[i] = ct__prop_index(pr, k->u.req.v[i].name, k->u.req.v[i].len)))
             return; /* a required name without a property: the general check */
-    }
     for (uint32_t i = 0; i < n; i++) {
-        const struct ct_req *r = &k->u.req.v[i];
-        uint32_t h = ct__key_hash(r->name, r->len);
-        for (uint32_t j = h & pr->tmask; pr->table[j]; j = (j + 1) & pr->tmask) {
-            struct ct_prop *p = &pr->props[pr->table[j] - 1];
-            if (p->hash == h && p->len == r->len && !memcmp(p->name, r->name, r->len)) {
-                p->reqbits |= (uint64_t)1 << i;
-                break;
-            }
-        }
-        if (r->rw & 1)
+        pr->props[at[i] - 1].reqbits |= (uint64_t)1 << i;
+        if (k->u.req.v[i].rw & 1)
             k->u.req.ro |= (uint64_t)1 << i;
-        if (r->rw & 2)
+        if (k->u.req.v[i].rw & 2)
             k->u.req.wo |= (uint64_t)1 << i;
     }
     k->u.req.props = pr;
@@ -1635,16 +1618,12 @@ static void compile_keywords(struct ct_schema_set *set, struct ct_snode *sn,
         uint32_t cntr;
         if (string_array(set, m, &v, &cntr)) {
             for (uint32_t i = 0; pr && i < cntr; i++) {
-                for (uint32_t j = 0; j < pr->nprops; j++) {
-                    if (pr->props[j].len != v[i].len ||
-                        memcmp(pr->props[j].name, v[i].name, v[i].len))
-                        continue;
-                    const struct ct_snode *t = follow_ref(pr->props[j].sub);
-                    if (t && (t->flags & CT_SN_READONLY))
-                        v[i].rw |= 1;
-                    if (t && (t->flags & CT_SN_WRITEONLY))
-                        v[i].rw |= 2;
-                }
+                uint32_t j = ct__prop_index(pr, v[i].name, v[i].len);
+                const struct ct_snode *t = j ? follow_ref(pr->props[j - 1].sub) : NULL;
+                if (t && (t->flags & CT_SN_READONLY))
+                    v[i].rw |= 1;
+                if (t && (t->flags & CT_SN_WRITEONLY))
+                    v[i].rw |= 2;
             }
             struct ct_kw *k = kw_add(kb, CT_KW_REQUIRED, m);
             k->u.req.v = v;

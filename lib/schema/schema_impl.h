@@ -336,3 +336,18 @@ static inline uint32_t ct__key_hash(const char *s, size_t n)
     h *= 0xBF58476D1CE4E5B9ULL;
     return (uint32_t)(h >> 32);
 }
+
+/** Index+1 in p->props of the property named by the n bytes at k, or 0 (the compiler and the
+ * validator's lookup in a `properties` table). */
+static inline uint32_t ct__prop_index(const struct ct_kw_props *p, const char *k, uint32_t n)
+{
+    if (!p->nprops)
+        return 0;
+    uint32_t h = ct__key_hash(k, n);
+    for (uint32_t j = h & p->tmask; p->table[j]; j = (j + 1) & p->tmask) {
+        const struct ct_prop *pp = &p->props[p->table[j] - 1];
+        if (pp->hash == h && pp->len == n && ct__name_eq(pp->name, k, n))
+            return p->table[j];
+    }
+    return 0;
+}

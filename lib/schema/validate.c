@@ -325,21 +325,8 @@ static bool v_items(struct ct_vctx *c, const struct ct_snode *s, const struct ct
     return ok;
 }
 
-/* Index+1 in p->props of the property named by `key`, or 0. */
-static inline uint32_t prop_find(const struct ct_kw_props *p, const struct ct_node *key)
-{
-    const char *k = key->u.str;
-    uint32_t kl = key->len;
-    uint32_t h = ct__key_hash(k, kl);
-    for (uint32_t j = h & p->tmask; p->table[j]; j = (j + 1) & p->tmask) {
-        const struct ct_prop *pp = &p->props[p->table[j] - 1];
-        if (pp->hash == h && pp->len == kl && ct__name_eq(pp->name, k, kl))
-            return p->table[j];
-    }
-    return 0;
-}
 
-/* prop_find for every member of `in`, kept for the `properties` keyword that follows. */
+/* ct__prop_index for every member of `in`, kept for the `properties` keyword that follows. */
 static const uint32_t *prop_matches(struct ct_vctx *c, const struct ct_kw_props *p,
                                     const struct ct_node *in)
 {
@@ -347,7 +334,7 @@ static const uint32_t *prop_matches(struct ct_vctx *c, const struct ct_kw_props 
         return c->pm_idx;
     uint32_t *idx = ct_arena_alloc(&c->scratch, (in->len ? in->len : 1) * sizeof(uint32_t));
     for (uint32_t i = 0; i < in->len; i++)
-        idx[i] = prop_find(p, in->u.members[i].key);
+        idx[i] = ct__prop_index(p, in->u.members[i].key->u.str, in->u.members[i].key->len);
     c->pm_in = in;
     c->pm_p = p;
     c->pm_idx = idx;
@@ -387,7 +374,7 @@ __attribute__((noinline)) static bool v_props(struct ct_vctx *c, const struct ct
         const char *k = m->key->u.str;
         uint32_t kl = m->key->len;
         bool matched = false;
-        uint32_t pi = !p->nprops ? 0 : idx ? idx[i] : prop_find(p, m->key);
+        uint32_t pi = idx ? idx[i] : ct__prop_index(p, k, kl);
         if (pi) {
             {
                 const struct ct_prop *pp = &p->props[pi - 1];
